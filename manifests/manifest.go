@@ -1,0 +1,197 @@
+package manifests
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// SchemaVersion is the version of the manifest and records format this package writes.
+// Readers refuse other versions.
+const SchemaVersion = 1
+
+// File names inside a dataset folder.
+const (
+	ManifestFile = "manifest.json"
+	RecordsFile  = "records.jsonl"
+	RunFile      = "run.json"
+)
+
+// Manifest describes one dataset: what made it, from what, and how many images it holds.
+type Manifest struct {
+	// Schema is SchemaVersion.
+	Schema    int       `json:"schema_version"`
+	Generator Generator `json:"generator"`
+	Shift     Shift     `json:"shift"`
+	// Seed keys every random choice.
+	Seed int64 `json:"seed"`
+	// Preprocess names the preprocessing ("paper", "none", ...).
+	Preprocess string `json:"preprocess"`
+	// Format is the image format written ("jpeg" or "png"); empty for indexed datasets.
+	Format string `json:"format,omitempty"`
+	// Quality is the JPEG quality (0 for PNG).
+	Quality int `json:"quality,omitempty"`
+	// Codec names the codec that wrote the images.
+	Codec string `json:"codec,omitempty"`
+	// Source is the source root as given on the command line.
+	Source  string  `json:"source"`
+	Classes []Class `json:"classes"`
+	// Counts has one entry per distribution × split, reference first, splits sorted.
+	Counts  []Count  `json:"counts"`
+	Records FileRef  `json:"records"`
+	Skipped []Skip   `json:"skipped"`
+	Extra   Extra    `json:"extra,omitempty"`
+	Shard   *ShardOf `json:"shard,omitempty"`
+}
+
+// Extra holds optional, shift-specific summary values, keyed by name.
+type Extra map[string]any
+
+// Generator names the program that wrote a manifest.
+type Generator struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Shift records the shift that made the dataset.
+type Shift struct {
+	// Name is the registry name, e.g. "spurious-tint"; "index" for indexed datasets.
+	Name string `json:"name"`
+	// Spec is the --shift spec as given, e.g. "spurious-tint:p=0.7".
+	Spec string `json:"spec"`
+	// Kind is "in-support", "out-of-support" or "natural".
+	Kind string `json:"kind"`
+	// Params are every parameter's value, defaults included.
+	Params json.RawMessage `json:"params"`
+}
+
+// Class is one class of the dataset.
+type Class struct {
+	Label int    `json:"label"`
+	Name  string `json:"name"`
+}
+
+// Count counts the images of one distribution and split.
+type Count struct {
+	Distribution string `json:"distribution"`
+	Split        string `json:"split"`
+	Images       int    `json:"images"`
+	// PerClass[label] is the number of images of that class.
+	PerClass []int `json:"per_class"`
+	// Rates[label] is the fraction of the class's source images kept (label shift).
+	Rates []float64 `json:"rates,omitempty"`
+	// Stats counts images by what happened to them (e.g. "own_tint", "applied").
+	Stats map[string]int `json:"stats,omitempty"`
+}
+
+// FileRef names a file beside the manifest with its record count and SHA-256.
+type FileRef struct {
+	Name   string `json:"name"`
+	Count  int    `json:"count"`
+	SHA256 string `json:"sha256"`
+}
+
+// Skip is one input that could not be used.
+type Skip struct {
+	Split  string `json:"split"`
+	Source string `json:"source"`
+	Reason string `json:"reason"`
+}
+
+// ShardOf marks a shard manifest: shard Index (1-based) of Count.
+type ShardOf struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// Marshal renders m as indented JSON with a final newline. The output is deterministic.
+func (m *Manifest) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Validate checks m for the fields every reader relies on.
+func (m *Manifest) Validate() error {
+	if m.Schema != SchemaVersion {
+		return fmt.Errorf("schema_version %d is not supported (this shiftgen reads version %d); regenerate the dataset or upgrade shiftgen", m.Schema, SchemaVersion)
+	}
+	if m.Shift.Name == "" {
+		return fmt.Errorf("shift.name is missing")
+	}
+	if len(m.Classes) == 0 {
+		return fmt.Errorf("classes is empty")
+	}
+	for i, c := range m.Classes {
+		if c.Label != i {
+			return fmt.Errorf("classes[%d] has label %d; labels must be 0..%d in order", i, c.Label, len(m.Classes)-1)
+		}
+	}
+	if m.Records.Name == "" {
+		return fmt.Errorf("records.name is missing")
+	}
+	total := 0
+	for _, c := range m.Counts {
+		if c.Distribution == "" || c.Split == "" {
+			return fmt.Errorf("a count has no distribution or split")
+		}
+		if len(c.PerClass) != len(m.Classes) {
+			return fmt.Errorf("counts for %s/%s have %d per-class entries for %d classes", c.Distribution, c.Split, len(c.PerClass), len(m.Classes))
+		}
+		sum := 0
+		for _, n := range c.PerClass {
+			sum += n
+		}
+		if sum != c.Images {
+			return fmt.Errorf("counts for %s/%s: per-class counts add up to %d, not %d", c.Distribution, c.Split, sum, c.Images)
+		}
+		total += c.Images
+	}
+	if total != m.Records.Count {
+		return fmt.Errorf("counts add up to %d images but records.count is %d", total, m.Records.Count)
+	}
+	return nil
+}
+
+// ParseManifest decodes and validates a manifest. Unknown fields are refused so that a
+// typo or a newer format does not pass silently.
+func ParseManifest(data []byte) (*Manifest, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var m Manifest
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// ReadManifest reads and validates the manifest at path.
+func ReadManifest(path string) (*Manifest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifests: %w", err)
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("manifests: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// ClassNames returns the class names in label order.
+func (m *Manifest) ClassNames() []string {
+	n := make([]string, len(m.Classes))
+	for i, c := range m.Classes {
+		n[i] = c.Name
+	}
+	return n
+}

@@ -1,0 +1,312 @@
+package manifests
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+)
+
+// Record describes one image of a dataset. Fields holds what the shift sampled for it
+// (for tints: tint_class, spurious, tint_color); in JSON those sit beside the fixed
+// fields, in sorted order.
+type Record struct {
+	// Distribution is "reference" or "shifted".
+	Distribution string
+	// Split is "train" or "val".
+	Split string
+	// Index is the image's ImageFolder index in its source split.
+	Index int
+	// Label is the class label, Class its name.
+	Label int
+	Class string
+	// Source is the input file, relative to the source root.
+	Source string
+	// Path is the written file, relative to the dataset folder.
+	Path string
+	// Width and Height are the written image's size in pixels.
+	Width, Height int
+	// Size is the written file's length in bytes.
+	Size int64
+	// SHA256 is the hex SHA-256 of the written file.
+	SHA256 string
+	// Fields are the shift's sampled values for this image.
+	Fields map[string]any
+}
+
+// fixed lists the record's fixed JSON keys in output order.
+var fixed = []string{"distribution", "split", "index", "label", "class", "source", "path", "width", "height", "size", "sha256"}
+
+func isFixed(k string) bool {
+	for _, f := range fixed {
+		if f == k {
+			return true
+		}
+	}
+	return false
+}
+
+// MarshalJSON writes the fixed fields in a fixed order, then Fields sorted by key.
+func (r Record) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	put := func(k string, v any) error {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := marshalNoEscape(v)
+		if err != nil {
+			return fmt.Errorf("field %s: %w", k, err)
+		}
+		b.Write(vb)
+		return nil
+	}
+	vals := []any{r.Distribution, r.Split, r.Index, r.Label, r.Class, r.Source, r.Path, r.Width, r.Height, r.Size, r.SHA256}
+	for i, k := range fixed {
+		if err := put(k, vals[i]); err != nil {
+			return nil, err
+		}
+	}
+	keys := make([]string, 0, len(r.Fields))
+	for k := range r.Fields {
+		if isFixed(k) {
+			return nil, fmt.Errorf("field %q clashes with a fixed record field", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := put(k, r.Fields[k]); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// UnmarshalJSON reads a record and checks that every fixed field is present and typed
+// right; other keys go to Fields.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return err
+	}
+	if m == nil {
+		return fmt.Errorf("record is not a JSON object")
+	}
+	str := func(k string, dst *string) error {
+		raw, ok := m[k]
+		if !ok {
+			return fmt.Errorf("missing field %q", k)
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			return fmt.Errorf("field %q must be a string", k)
+		}
+		return nil
+	}
+	num := func(k string, dst *int64) error {
+		raw, ok := m[k]
+		if !ok {
+			return fmt.Errorf("missing field %q", k)
+		}
+		if err := json.Unmarshal(raw, dst); err != nil || *dst < 0 {
+			return fmt.Errorf("field %q must be a non-negative integer", k)
+		}
+		return nil
+	}
+	var out Record
+	for _, s := range []struct {
+		k string
+		p *string
+	}{{"distribution", &out.Distribution}, {"split", &out.Split}, {"class", &out.Class}, {"source", &out.Source}, {"path", &out.Path}, {"sha256", &out.SHA256}} {
+		if err := str(s.k, s.p); err != nil {
+			return err
+		}
+	}
+	var idx, label, w, h, size int64
+	for _, n := range []struct {
+		k string
+		p *int64
+	}{{"index", &idx}, {"label", &label}, {"width", &w}, {"height", &h}, {"size", &size}} {
+		if err := num(n.k, n.p); err != nil {
+			return err
+		}
+	}
+	if out.Distribution != "reference" && out.Distribution != "shifted" {
+		return fmt.Errorf("field \"distribution\" is %q; want reference or shifted", out.Distribution)
+	}
+	if out.Split == "" || out.Path == "" {
+		return fmt.Errorf("fields \"split\" and \"path\" must not be empty")
+	}
+	out.Index, out.Label, out.Width, out.Height, out.Size = int(idx), int(label), int(w), int(h), size
+	for k, raw := range m {
+		if isFixed(k) {
+			continue
+		}
+		var v any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return fmt.Errorf("field %q: %w", k, err)
+		}
+		if out.Fields == nil {
+			out.Fields = map[string]any{}
+		}
+		out.Fields[k] = v
+	}
+	*r = out
+	return nil
+}
+
+// Field returns the record's value of any field, fixed or sampled, as a string for
+// grouping ("" and false when absent). Numbers keep their JSON spelling.
+func (r *Record) Field(name string) (string, bool) {
+	switch name {
+	case "distribution":
+		return r.Distribution, true
+	case "split":
+		return r.Split, true
+	case "index":
+		return strconv.Itoa(r.Index), true
+	case "label":
+		return strconv.Itoa(r.Label), true
+	case "class":
+		return r.Class, true
+	case "source":
+		return r.Source, true
+	case "path":
+		return r.Path, true
+	}
+	v, ok := r.Fields[name]
+	if !ok {
+		return "", false
+	}
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	default:
+		b, _ := marshalNoEscape(x)
+		return string(b), true
+	}
+}
+
+// RecordWriter streams records as JSON lines and hashes what it writes.
+type RecordWriter struct {
+	w     *bufio.Writer
+	h     hash.Hash
+	count int
+}
+
+// NewRecordWriter writes records to w.
+func NewRecordWriter(w io.Writer) *RecordWriter {
+	h := sha256.New()
+	return &RecordWriter{w: bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16), h: h}
+}
+
+// Write appends one record.
+func (rw *RecordWriter) Write(r *Record) error {
+	b, err := r.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("manifests: record %s/%s/%d: %w", r.Distribution, r.Split, r.Index, err)
+	}
+	b = append(b, '\n')
+	if _, err := rw.w.Write(b); err != nil {
+		return err
+	}
+	rw.count++
+	return nil
+}
+
+// Close flushes the writer and returns the number of records and the hex SHA-256 of all
+// bytes written. It does not close the underlying writer.
+func (rw *RecordWriter) Close() (int, string, error) {
+	if err := rw.w.Flush(); err != nil {
+		return 0, "", err
+	}
+	return rw.count, hex.EncodeToString(rw.h.Sum(nil)), nil
+}
+
+// MaxRecordLine is the longest records.jsonl line the reader accepts.
+const MaxRecordLine = 1 << 20
+
+// ReadRecords reads records from r, calling fn for each in file order. name is used in
+// error messages, which give the line number. Records must be ordered by distribution
+// (reference first), split and index with no duplicates.
+func ReadRecords(r io.Reader, name string, fn func(*Record) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), MaxRecordLine)
+	line := 0
+	var prev *Record
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			return fmt.Errorf("%s:%d: empty line; records.jsonl holds one JSON object per line", name, line)
+		}
+		rec := new(Record)
+		if err := rec.UnmarshalJSON(b); err != nil {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		if prev != nil && !Less(prev, rec) {
+			return fmt.Errorf("%s:%d: record %s/%s/%d is out of order or repeated (records are sorted by distribution, split, index)", name, line, rec.Distribution, rec.Split, rec.Index)
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+		prev = rec
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s:%d: %w", name, line+1, err)
+	}
+	return nil
+}
+
+// Less orders records by distribution (reference before shifted), split and index.
+func Less(a, b *Record) bool {
+	if a.Distribution != b.Distribution {
+		return a.Distribution == "reference"
+	}
+	if a.Split != b.Split {
+		return a.Split < b.Split
+	}
+	return a.Index < b.Index
+}
+
+// ReadRecordsFile reads every record of the file at path into memory.
+func ReadRecordsFile(path string) ([]*Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifests: %w", err)
+	}
+	defer f.Close()
+	var out []*Record
+	err = ReadRecords(f, path, func(r *Record) error { out = append(out, r); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("manifests: %w", err)
+	}
+	return out, nil
+}

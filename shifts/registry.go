@@ -1,0 +1,230 @@
+package shifts
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Entry is one shift the registry offers: its name, kind, a one-line description, its
+// parameters and a constructor. New receives values already checked against Params with
+// defaults filled in.
+type Entry struct {
+	Name        string
+	Kind        Kind
+	Description string
+	Params      []Param
+	New         func(v Values, env Env) (Shift, error)
+}
+
+// TransformEntry is an out-of-support pixel transform. The registry offers each one twice:
+// as NAME (out-of-support: reference untouched, shifted transformed) and as spurious-NAME
+// (in-support: the transform correlated with the label, see Spurious).
+type TransformEntry struct {
+	Name        string
+	Description string
+	Params      []Param
+	New         func(v Values, env Env) (Transform, error)
+}
+
+// Severity is the common 1–5 severity parameter of the transform families.
+var Severity = Param{Name: "severity", Type: Int, Default: 3, Min: 1, Max: 5,
+	Doc: "strength from 1 (mild) to 5 (strong); sets every parameter left unset"}
+
+// spuriousP is the p parameter every spurious-X shift adds.
+var spuriousP = Param{Name: "p", Type: Float, Default: 0.8, Min: 0.5, Max: 1, Open: true,
+	Doc: "probability of the transform in the favoured half of the classes (1-p in the other half) in the reference distribution"}
+
+// transformEntries lists every out-of-support transform, family by family.
+func transformEntries() []TransformEntry {
+	var all []TransformEntry
+	all = append(all, paperTransforms()...)
+	all = append(all, lightingTransforms()...)
+	all = append(all, styleTransforms()...)
+	all = append(all, corruptionTransforms()...)
+	return all
+}
+
+// Entries returns every shift the registry offers, sorted by name.
+func Entries() []Entry {
+	es := paperEntries()
+	for _, t := range transformEntries() {
+		es = append(es, outOfSupportEntry(t), spuriousEntry(t))
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].Name < es[j].Name })
+	return es
+}
+
+// Lookup returns the entry called name.
+func Lookup(name string) (Entry, bool) {
+	for _, e := range Entries() {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// Names returns the names of every shift, sorted.
+func Names() []string {
+	var n []string
+	for _, e := range Entries() {
+		n = append(n, e.Name)
+	}
+	return n
+}
+
+// Resolve parses a --shift spec and checks it against the registry, returning the
+// entry and its values with defaults filled in. Unknown shifts and parameters, and values
+// out of range, are refused with the valid set in the message.
+func Resolve(spec string) (Entry, Values, error) {
+	name, settings, err := ParseSpec(spec)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	e, ok := Lookup(name)
+	if !ok {
+		return Entry{}, nil, fmt.Errorf("unknown shift %q; valid shifts: %s (see `shiftgen list`)", name, strings.Join(Names(), ", "))
+	}
+	v, err := resolve(name, e.Params, settings)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	return e, v, nil
+}
+
+// New builds the shift a --shift spec names.
+func New(spec string, env Env) (Shift, error) {
+	e, v, err := Resolve(spec)
+	if err != nil {
+		return nil, err
+	}
+	return e.New(v, env)
+}
+
+func outOfSupportEntry(t TransformEntry) Entry {
+	return Entry{
+		Name:        t.Name,
+		Kind:        OutOfSupport,
+		Description: t.Description,
+		Params:      t.Params,
+		New: func(v Values, env Env) (Shift, error) {
+			tr, err := t.New(v, env)
+			if err != nil {
+				return nil, err
+			}
+			return OutOfSupportShift{Entry: t.Name, T: tr}, nil
+		},
+	}
+}
+
+func spuriousEntry(t TransformEntry) Entry {
+	params := append([]Param{spuriousP}, t.Params...)
+	return Entry{
+		Name:        "spurious-" + t.Name,
+		Kind:        InSupport,
+		Description: "in-support: " + t.Name + " correlated with the label in the reference, independent of it when shifted",
+		Params:      params,
+		New: func(v Values, env Env) (Shift, error) {
+			tr, err := t.New(v, env)
+			if err != nil {
+				return nil, err
+			}
+			return NewSpurious("spurious-"+t.Name, tr, v.Get("p"), env)
+		},
+	}
+}
+
+// OutOfSupportShift leaves the reference distribution untouched and applies T to every
+// image of the shifted distribution.
+type OutOfSupportShift struct {
+	Entry string
+	T     Transform
+}
+
+// Name returns the registry name.
+func (s OutOfSupportShift) Name() string { return s.Entry }
+
+// Kind returns OutOfSupport.
+func (s OutOfSupportShift) Kind() Kind { return OutOfSupport }
+
+// Params returns the transform's own parameters.
+func (s OutOfSupportShift) Params() any { return s.T }
+
+// Sample applies T in the shifted distribution only.
+func (s OutOfSupportShift) Sample(d Distribution, it Item) Sample {
+	if d == Shifted {
+		return Sample{Transform: s.T, Fields: map[string]any{"applied": true}, Tally: []string{"applied"}}
+	}
+	return Sample{Fields: map[string]any{"applied": false}}
+}
+
+// Spurious makes any transform an in-support shift. A seeded random half of the classes
+// (the favoured half, from RandomState(seed).permutation(classes)) gets the transform with
+// probability P in the reference distribution and the other half with probability 1−P; in
+// the shifted distribution every image gets it with probability 0.5. Each image's draw is
+// keyed by (seed, split, index), so an image's uniform draw is the same in both
+// distributions and only the threshold differs.
+type Spurious struct {
+	Entry    string
+	T        Transform
+	P        float64
+	Seed     int64
+	favoured []bool
+}
+
+// NewSpurious builds a Spurious shift over env.Classes classes.
+func NewSpurious(name string, t Transform, p float64, env Env) (*Spurious, error) {
+	if env.Classes <= 0 {
+		return nil, fmt.Errorf("%s needs the number of classes", name)
+	}
+	perm := NewRandomState(uint32(env.Seed)).Permutation(env.Classes)
+	fav := make([]bool, env.Classes)
+	for _, c := range perm[:env.Classes/2] {
+		fav[c] = true
+	}
+	return &Spurious{Entry: name, T: t, P: p, Seed: env.Seed, favoured: fav}, nil
+}
+
+// Name returns the registry name.
+func (s *Spurious) Name() string { return s.Entry }
+
+// Kind returns InSupport.
+func (s *Spurious) Kind() Kind { return InSupport }
+
+// Params returns p merged with the transform's parameters.
+func (s *Spurious) Params() any {
+	m := map[string]any{}
+	if b, err := json.Marshal(s.T); err == nil {
+		_ = json.Unmarshal(b, &m)
+	}
+	m["p"] = s.P
+	return m
+}
+
+// Favoured reports whether class label is in the half that gets the transform with
+// probability P in the reference distribution.
+func (s *Spurious) Favoured(label int) bool {
+	return label >= 0 && label < len(s.favoured) && s.favoured[label]
+}
+
+// Sample draws whether the image gets the transform.
+func (s *Spurious) Sample(d Distribution, it Item) Sample {
+	prob := 0.5
+	fav := s.Favoured(it.Label)
+	if d == Reference {
+		prob = 1 - s.P
+		if fav {
+			prob = s.P
+		}
+	}
+	u := Key{Purpose: "apply", Seed: s.Seed, Split: it.Split, Index: it.Index}.Uniform()
+	applied := u < prob
+	smp := Sample{Fields: map[string]any{"applied": applied, "favoured": fav}}
+	if applied {
+		smp.Transform = s.T
+		smp.Tally = []string{"applied"}
+	}
+	return smp
+}

@@ -1,0 +1,94 @@
+package shifts
+
+import "image"
+
+// Kind says whether a shift stays inside the reference distribution's support.
+type Kind string
+
+// The two kinds of shift (SPEC §1).
+const (
+	// InSupport shifts only change proportions: every shifted image could have been
+	// drawn from the reference distribution.
+	InSupport Kind = "in-support"
+	// OutOfSupport shifts show inputs the reference distribution never holds.
+	OutOfSupport Kind = "out-of-support"
+)
+
+// Distribution names one of the two datasets a shift writes.
+type Distribution string
+
+// The two distributions every shift writes.
+const (
+	Reference Distribution = "reference"
+	Shifted   Distribution = "shifted"
+)
+
+// Item is one source image as planning sees it: its split ("train" or "val"), its
+// ImageFolder index within that split and its label.
+type Item struct {
+	Split string
+	Index int
+	Label int
+}
+
+// Env is what a shift needs to know about the job beyond its own parameters.
+// The zero value means seed 0, no known class count and the default tint table size.
+type Env struct {
+	// Seed keys every random choice (default 0, the paper's).
+	Seed int64
+	// Classes is the number of classes of the source dataset.
+	Classes int
+	// TintTableSize is N, the length of the paper's random-class and spurious tables;
+	// 0 means DefaultTintTableSize.
+	TintTableSize int
+}
+
+// A Transform changes the pixels of one image. Apply owns img: it may change it in place
+// and return it, or return a new image (of another size, for instance). k keys any random
+// draw the transform makes, so the same image and key always give the same result.
+// A Transform is a value type whose exported, JSON-tagged fields are its parameters; it
+// must be safe for concurrent use by several workers.
+type Transform interface {
+	Apply(img *image.RGBA, k Key) *image.RGBA
+}
+
+// Sample is a shift's decision for one image in one distribution.
+type Sample struct {
+	// Transform is applied to the preprocessed image; nil writes it unchanged.
+	Transform Transform
+	// Fields are recorded in the image's record (for tints: tint_class, spurious,
+	// tint_color). Values must marshal to JSON deterministically.
+	Fields map[string]any
+	// Tally names counters this image increments in the manifest's per-split stats
+	// (e.g. "own_tint", "applied").
+	Tally []string
+}
+
+// A Shift decides, for each image of each distribution, what to do with it. Sample must
+// be a pure function of its arguments and the shift's parameters, and safe for
+// concurrent use.
+type Shift interface {
+	// Name is the registry name, e.g. "spurious-tint".
+	Name() string
+	// Kind says whether the shift is in-support or out-of-support.
+	Kind() Kind
+	// Params returns the value whose JSON form the manifest records as the shift's
+	// parameters.
+	Params() any
+	// Sample decides what happens to it in distribution d. The reference distribution
+	// covers every input split; the shifted distribution covers "val".
+	Sample(d Distribution, it Item) Sample
+}
+
+// A Selector is a Shift that keeps only some images of a split (label shift).
+type Selector interface {
+	// Keep reports, for the items of one split in index order, which ones distribution d
+	// keeps, and the keep rate of every class (indexed by label).
+	Keep(d Distribution, split string, items []Item) (keep []bool, rates []float64)
+}
+
+// A Bounded shift can only sample items whose index is below MaxItems (the tint shifts'
+// tables have a fixed length). Planning refuses larger splits with a clear message.
+type Bounded interface {
+	MaxItems() int
+}

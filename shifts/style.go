@@ -1,0 +1,4 @@
+package shifts
+
+// styleTransforms lists the out-of-support style family.
+func styleTransforms() []TransformEntry { return nil }
