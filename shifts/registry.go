@@ -228,3 +228,29 @@ func (s *Spurious) Sample(d Distribution, it Item) Sample {
 	}
 	return smp
 }
+
+// Expand turns a --shift value into the specs it stands for: a preset name (such as
+// "imagenet-c") expands to its list, anything else stands for itself.
+func Expand(spec string) []string {
+	name, _, _ := ParseSpec(spec)
+	for _, p := range presets() {
+		if p.Name == name {
+			return append([]string(nil), p.Specs...)
+		}
+	}
+	return []string{spec}
+}
+
+// Preset is a named list of shift specs run together.
+type Preset struct {
+	Name        string
+	Description string
+	Specs       []string
+}
+
+// Presets returns every preset, sorted by name.
+func Presets() []Preset {
+	ps := presets()
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+	return ps
+}

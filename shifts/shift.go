@@ -41,6 +41,9 @@ type Env struct {
 	// TintTableSize is N, the length of the paper's random-class and spurious tables;
 	// 0 means DefaultTintTableSize.
 	TintTableSize int
+	// FrostTextures is a folder of the user's own frost images for the frost corruption;
+	// empty means procedurally generated (seeded) textures.
+	FrostTextures string
 }
 
 // A Transform changes the pixels of one image. Apply owns img: it may change it in place
