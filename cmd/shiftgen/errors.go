@@ -1,0 +1,28 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/urfave/cli/v2"
+)
+
+// usageError marks an error caused by how the command was called (exit status 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// usagef wraps err as a usage error.
+func usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err}
+}
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}
+
+// exit returns an error that makes shiftgen exit with code after printing msg.
+func exit(msg string, code int) error { return cli.Exit(msg, code) }

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shiftgen/shiftgen/pipeline"
+)
+
+func generateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "generate",
+		Usage:     "write shifted datasets (reference + shifted distribution) with manifests",
+		UsageText: "shiftgen generate [--in ROOT] --out OUT --shift NAME[:key=value,...] [--shift ...]",
+		Description: "Reads ROOT/<class>/<image> (or ROOT/{train,val}/<class>/<image>) in torchvision ImageFolder\n" +
+			"order and writes OUT/<shift>/{reference,shifted}/<split>/<class>/<file> plus manifest.json,\n" +
+			"records.jsonl and run.json. Without --in it uses the sample embedded in the binary.\n" +
+			"Exit status 3 means the datasets were written but some inputs were skipped (see the manifest).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "in", Usage: "source ImageFolder root (default: the embedded sample)"},
+			&cli.StringFlag{Name: "out", Usage: "output root; each shift writes OUT/<shift>/", Required: true},
+			&cli.StringSliceFlag{Name: "shift", Usage: "shift spec, repeatable: NAME or NAME:key=value,... (see `shiftgen list`)", Required: true},
+			&cli.Int64Flag{Name: "seed", Value: 0, Usage: "seed for every random choice (0 is the paper's)"},
+			&cli.IntFlag{Name: "tint-table-size", Value: 1281167, Usage: "length N of the paper's tint tables"},
+			&cli.StringFlag{Name: "preprocess", Value: "paper", Usage: "paper (val: short side 256 + centre crop 256; train: long side <= 256), imagenet-c (short side 256 + centre crop 224) or none"},
+			&cli.StringFlag{Name: "format", Value: "jpeg", Usage: "output format: jpeg or png"},
+			&cli.IntFlag{Name: "quality", Usage: "JPEG quality (default 95; 85 with --layout imagenet-c)"},
+			&cli.StringFlag{Name: "layout", Value: "default", Usage: "default or imagenet-c (<corruption>/<severity>/<wnid>/<file>)"},
+			&cli.IntFlag{Name: "workers", Usage: "concurrent workers (default: all cores)"},
+			&cli.Int64Flag{Name: "max-pixels", Value: pipeline.DefaultMaxPixels, Usage: "refuse images whose header declares more pixels"},
+			&cli.BoolFlag{Name: "force", Usage: "replace existing, non-empty OUT/<shift> folders"},
+			&cli.BoolFlag{Name: "follow-symlinks", Usage: "follow symbolic links in the source"},
+			&cli.StringFlag{Name: "frost-textures", Usage: "folder of your own frost images for the frost corruption"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+		},
+		Action: func(c *cli.Context) error {
+			root, name, cleanup, err := inputRoot(c.String("in"))
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			progress, finish := newProgress(c.Bool("quiet"), "generate")
+			opt := pipeline.Options{
+				In: root, SourceName: name, Out: c.String("out"), Shifts: c.StringSlice("shift"),
+				Seed: c.Int64("seed"), TintTableSize: c.Int("tint-table-size"),
+				Preprocess: pipeline.Preprocess(c.String("preprocess")), Format: pipeline.Format(c.String("format")),
+				Quality: c.Int("quality"), Layout: pipeline.Layout(c.String("layout")), Workers: c.Int("workers"),
+				MaxPixels: c.Int64("max-pixels"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
+				FrostTextures: c.String("frost-textures"), Progress: progress, Command: strings.Join(os.Args, " "),
+			}
+			res, err := pipeline.Run(c.Context, opt)
+			finish()
+			if err != nil {
+				return err
+			}
+			for _, d := range res.Datasets {
+				fmt.Fprintf(c.App.Writer, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
+			}
+			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)\n",
+				res.Images, res.Elapsed.Seconds(), float64(res.Images)/res.Elapsed.Seconds(), res.Codec)
+			if res.Skipped > 0 {
+				return exit(fmt.Sprintf("shiftgen: skipped %d unreadable inputs; reasons are listed under \"skipped\" in each manifest.json", res.Skipped), exitSkipped)
+			}
+			return nil
+		},
+	}
+}

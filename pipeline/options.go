@@ -1,0 +1,215 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/shiftgen/shiftgen/shifts"
+)
+
+// Version is shiftgen's version, recorded in every manifest.
+const Version = "0.1.0"
+
+// Layout says how a dataset's files are arranged.
+type Layout string
+
+// Layouts.
+const (
+	// DefaultLayout writes OUT/<shift>/{reference,shifted}/<split>/<class>/<file>.
+	DefaultLayout Layout = "default"
+	// ImageNetCLayout writes OUT/<corruption>/<severity>/<wnid>/<file> (shifted val
+	// only), as the published ImageNet-C.
+	ImageNetCLayout Layout = "imagenet-c"
+)
+
+// Options configures Run. Zero values are documented per field; Validate fills defaults.
+type Options struct {
+	// In is the source root (required).
+	In string
+	// SourceName is what the manifest records as the source; empty means In.
+	SourceName string
+	// Out is the output root (required); each shift writes OUT/<shift>/.
+	Out string
+	// Shifts are --shift specs (required), e.g. "spurious-tint:p=0.7"; presets such as
+	// "imagenet-c" expand to their lists.
+	Shifts []string
+	// Seed keys every random choice (default 0, the paper's).
+	Seed int64
+	// TintTableSize is the paper's tint table length N; 0 means 1,281,167.
+	TintTableSize int
+	// Preprocess is the preprocessing; empty means PaperPreprocess.
+	Preprocess Preprocess
+	// Format is the output format; empty means JPEG.
+	Format Format
+	// Quality is the JPEG quality; 0 means 95 (85 with the ImageNet-C layout).
+	Quality int
+	// Layout arranges the files; empty means DefaultLayout.
+	Layout Layout
+	// Workers is the number of concurrent workers; 0 means runtime.NumCPU().
+	Workers int
+	// MaxPixels refuses images whose header declares more pixels; 0 means
+	// DefaultMaxPixels.
+	MaxPixels int64
+	// Force replaces an existing, non-empty OUT/<shift> folder.
+	Force bool
+	// FollowSymlinks follows symbolic links in the source.
+	FollowSymlinks bool
+	// FrostTextures is a folder of frost images for the frost corruption; empty means
+	// generated textures.
+	FrostTextures string
+	// Codec decodes and encodes; nil means DefaultCodec().
+	Codec Codec
+	// Progress, if set, is called from one goroutine after each source image with the
+	// number of output images written so far and the total planned.
+	Progress func(done, total int)
+	// Command is recorded in run.json.
+	Command string
+}
+
+// validate checks o and fills defaults.
+func (o *Options) validate() error {
+	if o.In == "" {
+		return errors.New("no input folder given (--in)")
+	}
+	if o.Out == "" {
+		return errors.New("no output folder given (--out)")
+	}
+	if len(o.Shifts) == 0 {
+		return errors.New("no shift given; pass --shift NAME (see `shiftgen list`)")
+	}
+	if o.SourceName == "" {
+		o.SourceName = o.In
+	}
+	if o.Preprocess == "" {
+		o.Preprocess = PaperPreprocess
+	}
+	if err := o.Preprocess.Valid(); err != nil {
+		return err
+	}
+	if o.Layout == "" {
+		o.Layout = DefaultLayout
+	}
+	if o.Layout != DefaultLayout && o.Layout != ImageNetCLayout {
+		return fmt.Errorf("unknown --layout %q; valid: default, imagenet-c", o.Layout)
+	}
+	if o.Format == "" {
+		o.Format = JPEG
+	}
+	if o.Format != JPEG && o.Format != PNG {
+		return fmt.Errorf("unknown --format %q; valid: jpeg, png", o.Format)
+	}
+	if o.Quality == 0 {
+		o.Quality = 95
+		if o.Layout == ImageNetCLayout {
+			o.Quality = 85
+		}
+	}
+	if o.Quality < 1 || o.Quality > 100 {
+		return fmt.Errorf("--quality %d is out of range [1, 100]", o.Quality)
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = DefaultMaxPixels
+	}
+	if o.TintTableSize < 0 {
+		return fmt.Errorf("--tint-table-size %d must be positive", o.TintTableSize)
+	}
+	if o.Seed < 0 || o.Seed > 1<<32-1 {
+		return fmt.Errorf("--seed %d is out of range [0, 4294967295] (NumPy's RandomState seeds)", o.Seed)
+	}
+	if o.Codec == nil {
+		o.Codec = DefaultCodec()
+	}
+	return checkNesting(o.In, o.Out)
+}
+
+// checkNesting refuses an output folder inside the input folder or the other way round.
+func checkNesting(in, out string) error {
+	ai, err := filepath.Abs(in)
+	if err != nil {
+		return err
+	}
+	ao, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	if r, err := filepath.EvalSymlinks(ai); err == nil {
+		ai = r
+	}
+	if r, err := evalExisting(ao); err == nil {
+		ao = r
+	}
+	inside := func(child, parent string) bool {
+		rel, err := filepath.Rel(parent, child)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	if inside(ao, ai) {
+		return fmt.Errorf("--out %s lies inside --in %s; the output would be scanned as input next time — choose an output folder outside the input", out, in)
+	}
+	if inside(ai, ao) {
+		return fmt.Errorf("--in %s lies inside --out %s; choose an output folder that does not contain the input", in, out)
+	}
+	return nil
+}
+
+// evalExisting resolves symlinks in the longest existing prefix of p.
+func evalExisting(p string) (string, error) {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r, nil
+	}
+	parent := filepath.Dir(p)
+	if parent == p {
+		return p, nil
+	}
+	r, err := evalExisting(parent)
+	if err != nil {
+		return p, err
+	}
+	return filepath.Join(r, filepath.Base(p)), nil
+}
+
+// DirName is the folder a --shift spec writes to under OUT: the shift's name, followed
+// by its explicitly set parameters in sorted order ("night_severity-4").
+func DirName(spec string) (string, error) {
+	name, settings, err := shifts.ParseSpec(spec)
+	if err != nil {
+		return "", err
+	}
+	keys := make([]string, 0, len(settings))
+	for k := range settings {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	parts := []string{name}
+	for _, k := range keys {
+		parts = append(parts, k+"-"+settings[k])
+	}
+	return strings.Join(parts, "_"), nil
+}
+
+// prepareDir makes sure dir can be written: absent or empty, or removed when force.
+func prepareDir(dir string, force bool) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		return fmt.Errorf("output %s: %w", dir, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if !force {
+		return fmt.Errorf("output %s already exists and is not empty; pass --force to replace it, or choose another --out", dir)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("output %s: cannot remove for --force: %w", dir, err)
+	}
+	return os.MkdirAll(dir, 0o755)
+}
