@@ -1,0 +1,77 @@
+# shiftgen — build, test and benchmark.
+#
+# The fast libjpeg-turbo codec is built when pkg-config finds libturbojpeg (Debian:
+# apt-get install libturbojpeg0-dev pkg-config); otherwise the pure-Go codec is used.
+
+GO      ?= go
+TAGS    ?= $(shell pkg-config --exists libturbojpeg 2>/dev/null && echo turbojpeg)
+BIN     := bin/shiftgen
+PKGS    := ./...
+FUZZTIME ?= 10s
+
+.PHONY: all build test test-go-codec demo check check-imports fmt vet bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -tags "$(TAGS)" -o $(BIN) ./cmd/shiftgen
+	@echo "built $(BIN): $$(./$(BIN) version)"
+
+## test: the whole test suite with the race detector (the codec this machine builds).
+test:
+	$(GO) test -race -tags "$(TAGS)" $(PKGS)
+
+## test-go-codec: the same suite forced onto the pure-Go codec.
+test-go-codec:
+	$(GO) test -race $(PKGS)
+
+## demo: generate the paper's three shifts from the sample embedded in the binary.
+demo: build
+	./$(BIN) generate --out out/demo --force --shift spurious-tint --shift unseen-tint --shift vflip
+	@echo
+	@echo "datasets written under out/demo/: each holds reference/, shifted/, manifest.json, records.jsonl"
+
+check: fmt vet check-imports
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet -tags "$(TAGS)" $(PKGS)
+
+## check-imports: layers point one way (STYLE.md): cmd → pipeline → shifts,
+## cmd/pipeline → manifests, cmd → manifests/eval → manifests; shifts and manifests import
+## nothing else of ours; only cmd imports urfave/cli and progressbar.
+MOD := github.com/shiftgen/shiftgen
+check-imports:
+	@fail=0; \
+	deps() { $(GO) list -deps $$1 2>/dev/null; }; \
+	bad() { echo "import direction: $$1 must not depend on $$2"; fail=1; }; \
+	for p in $$($(GO) list ./shifts/...); do \
+	  deps $$p | grep "^$(MOD)/" | grep -v "^$(MOD)/shifts" >/dev/null && bad $$p "other shiftgen packages"; done; \
+	for p in $$($(GO) list ./manifests/...); do \
+	  deps $$p | grep -E "^$(MOD)/(pipeline|shifts|cmd)" >/dev/null && bad $$p "pipeline, shifts or cmd"; done; \
+	for p in $$($(GO) list ./manifests/ 2>/dev/null); do \
+	  deps $$p | grep "^$(MOD)/" | grep -v "^$(MOD)/manifests$$" >/dev/null && bad $$p "other shiftgen packages"; done; \
+	for p in $$($(GO) list ./pipeline/...); do \
+	  deps $$p | grep -E "^$(MOD)/(cmd|manifests/eval)" >/dev/null && bad $$p "cmd or manifests/eval"; done; \
+	for p in $$($(GO) list ./... | grep -v "^$(MOD)/cmd/"); do \
+	  deps $$p | grep -E "urfave/cli|schollz/progressbar" >/dev/null && bad $$p "urfave/cli or progressbar (cmd only)"; done; \
+	exit $$fail
+	@echo "import directions ok"
+
+## bench: Go micro-benchmarks, then the side-by-side report against the PIL reference.
+bench: build
+	$(GO) test -tags "$(TAGS)" -run XXX -bench . -benchmem ./shifts/ ./pipeline/ ./manifests/...
+	@if [ -d cmd/benchreport ]; then $(GO) run -tags "$(TAGS)" ./cmd/benchreport -bin $(BIN); fi
+
+## fuzz: run every fuzz target briefly.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -tags "$(TAGS)" -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,197 @@
+package manifests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func sample() *Manifest {
+	return &Manifest{
+		Schema:     SchemaVersion,
+		Generator:  Generator{Name: "shiftgen", Version: "test"},
+		Shift:      Shift{Name: "spurious-tint", Spec: "spurious-tint:p=0.7", Kind: "in-support", Params: json.RawMessage(`{"p":0.7,"alpha":0.25}`)},
+		Preprocess: "paper", Format: "jpeg", Quality: 95, Codec: "go", Source: "data",
+		Classes: []Class{{0, "cat"}, {1, "dog"}},
+		Counts: []Count{
+			{Distribution: "reference", Split: "val", Images: 3, PerClass: []int{1, 2}, Stats: map[string]int{"own_tint": 2}},
+			{Distribution: "shifted", Split: "val", Images: 2, PerClass: []int{1, 1}},
+		},
+		Records: FileRef{Name: RecordsFile, Count: 5, SHA256: "ab"},
+		Skipped: []Skip{{Split: "val", Source: "dog/x.JPEG", Reason: "empty file (0 bytes)"}},
+	}
+}
+
+func TestManifestRoundTrip(t *testing.T) {
+	m := sample()
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var params map[string]float64
+	if err := json.Unmarshal(got.Shift.Params, &params); err != nil || params["p"] != 0.7 || params["alpha"] != 0.25 {
+		t.Fatalf("params %s: %v", got.Shift.Params, err)
+	}
+	got.Shift.Params, m.Shift.Params = nil, nil
+	if !reflect.DeepEqual(got, m) {
+		t.Fatalf("round trip changed the manifest:\n%+v\n%+v", got, m)
+	}
+	again, _ := ParseManifest(b)
+	b2, _ := again.Marshal()
+	if !bytes.Equal(b, b2) {
+		t.Fatal("marshal is not stable")
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, ManifestFile)
+	if err := WriteFileAtomic(p, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadManifest(p); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("temporary files left: %v", entries)
+	}
+}
+
+func TestManifestValidation(t *testing.T) {
+	cases := map[string]func(m *Manifest){
+		"schema_version 2 is not supported": func(m *Manifest) { m.Schema = 2 },
+		"shift.name is missing":             func(m *Manifest) { m.Shift.Name = "" },
+		"classes is empty":                  func(m *Manifest) { m.Classes = nil },
+		"has label 5":                       func(m *Manifest) { m.Classes[1].Label = 5 },
+		"add up to 4, not 3":                func(m *Manifest) { m.Counts[0].PerClass = []int{2, 2} },
+		"records.count is 6":                func(m *Manifest) { m.Records.Count = 6 },
+		"per-class entries for 2 classes":   func(m *Manifest) { m.Counts[1].PerClass = []int{2} },
+	}
+	for want, mutate := range cases {
+		m := sample()
+		mutate(m)
+		b, _ := json.Marshal(m)
+		if _, err := ParseManifest(b); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v", want, err)
+		}
+	}
+	if _, err := ParseManifest([]byte(`{"schema_version":1,"surprise":true}`)); err == nil || !strings.Contains(err.Error(), "surprise") {
+		t.Errorf("unknown field: %v", err)
+	}
+}
+
+func rec(dist, split string, idx int) *Record {
+	return &Record{Distribution: dist, Split: split, Index: idx, Label: 1, Class: "dog", Source: "dog/x.JPEG",
+		Path: dist + "/" + split + "/dog/x.jpg", Width: 256, Height: 256, Size: 1234, SHA256: "00ff",
+		Fields: map[string]any{"tint_class": 7, "spurious": true, "tint_color": []float64{0.5, 0.25, 1}}}
+}
+
+func TestRecordsRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewRecordWriter(&buf)
+	in := []*Record{rec("reference", "train", 0), rec("reference", "val", 0), rec("reference", "val", 3), rec("shifted", "val", 1)}
+	for _, r := range in {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, sum, err := w.Close()
+	if err != nil || n != 4 || len(sum) != 64 {
+		t.Fatalf("close: %d %s %v", n, sum, err)
+	}
+	line := strings.SplitN(buf.String(), "\n", 2)[0]
+	want := `{"distribution":"reference","split":"train","index":0,"label":1,"class":"dog","source":"dog/x.JPEG","path":"reference/train/dog/x.jpg","width":256,"height":256,"size":1234,"sha256":"00ff","spurious":true,"tint_class":7,"tint_color":[0.5,0.25,1]}`
+	if line != want {
+		t.Fatalf("line\n%s\nwant\n%s", line, want)
+	}
+	var got []*Record
+	if err := ReadRecords(&buf, "r.jsonl", func(r *Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || got[3].Distribution != "shifted" || got[2].Index != 3 {
+		t.Fatalf("read %+v", got)
+	}
+	if v, _ := got[0].Field("tint_class"); v != "7" {
+		t.Fatalf("tint_class field %q", v)
+	}
+	if v, _ := got[0].Field("spurious"); v != "true" {
+		t.Fatalf("spurious field %q", v)
+	}
+}
+
+func TestRecordsErrors(t *testing.T) {
+	good := `{"distribution":"reference","split":"val","index":0,"label":1,"class":"dog","source":"s","path":"p","width":1,"height":1,"size":1,"sha256":"x"}`
+	cases := map[string]string{
+		`r.jsonl:1: missing field "path"`:   `{"distribution":"reference","split":"val","index":0,"label":1,"class":"dog","source":"s","width":1,"height":1,"size":1,"sha256":"x"}`,
+		`r.jsonl:2: record reference/val/0`: good + "\n" + good,
+		`r.jsonl:1: field "distribution"`:   strings.Replace(good, "reference", "other", 1),
+		`r.jsonl:1: field "index" must be`:  strings.Replace(good, `"index":0`, `"index":-4`, 1),
+		`r.jsonl:2: empty line`:             good + "\n\n",
+		`r.jsonl:1: unexpected EOF`:         `{"distribution":`,
+	}
+	for want, text := range cases {
+		err := ReadRecords(strings.NewReader(text), "r.jsonl", func(*Record) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q, got %v", want, err)
+		}
+	}
+}
+
+func FuzzParseManifest(f *testing.F) {
+	b, _ := sample().Marshal()
+	f.Add(b)
+	f.Add([]byte(`{"schema_version":1}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseManifest(data)
+		if err != nil {
+			return
+		}
+		// Whatever parses must validate and survive a round trip.
+		out, err := m.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseManifest(out); err != nil {
+			t.Fatalf("re-parse: %v", err)
+		}
+	})
+}
+
+func FuzzReadRecords(f *testing.F) {
+	var buf bytes.Buffer
+	w := NewRecordWriter(&buf)
+	w.Write(rec("reference", "val", 0))
+	w.Write(rec("shifted", "val", 0))
+	w.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("{}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var recs []*Record
+		err := ReadRecords(bytes.NewReader(data), "fuzz", func(r *Record) error { recs = append(recs, r); return nil })
+		if err != nil {
+			return
+		}
+		// Records that parse must write and read back to the same values.
+		var out bytes.Buffer
+		w := NewRecordWriter(&out)
+		for _, r := range recs {
+			if err := w.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Close()
+		var again []*Record
+		if err := ReadRecords(&out, "again", func(r *Record) error { again = append(again, r); return nil }); err != nil {
+			t.Fatalf("re-read: %v", err)
+		}
+		if len(again) != len(recs) {
+			t.Fatalf("%d records became %d", len(recs), len(again))
+		}
+	})
+}
