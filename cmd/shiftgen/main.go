@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -27,7 +28,7 @@ func main() {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:            "shiftgen",
 		Usage:           "generate in-support and out-of-support distribution shifts and measure effective robustness",
 		Version:         versionString(),
@@ -46,10 +47,23 @@ func newApp() *cli.App {
 			versionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return cli.Exit(fmt.Sprintf("shiftgen: %v (see `shiftgen %s --help`)", err, c.Command.Name), exitUsage)
-		},
+		OnUsageError:   onUsageError,
 	}
+	for _, c := range app.Commands {
+		if c.OnUsageError == nil {
+			c.OnUsageError = onUsageError
+		}
+	}
+	return app
+}
+
+// onUsageError reports a bad flag or argument with exit status 2.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	name := "shiftgen"
+	if c.Command != nil && c.Command.Name != "" {
+		name += " " + c.Command.Name
+	}
+	return cli.Exit(fmt.Sprintf("%s: %v (see `%s --help`)", name, err, name), exitUsage)
 }
 
 // run executes the app and returns the process exit code.
@@ -70,7 +84,7 @@ func run(ctx context.Context, args []string) int {
 		return exitInterrupted
 	}
 	fmt.Fprintln(os.Stderr, "shiftgen:", err)
-	if isUsage(err) {
+	if isUsage(err) || strings.HasPrefix(err.Error(), "Required flag") {
 		return exitUsage
 	}
 	return exitError

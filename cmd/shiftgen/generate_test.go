@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/shifts"
+)
+
+// sharedDir returns ../shared beside the repository, or skips the test.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			s := filepath.Join(filepath.Dir(d), "shared")
+			if _, err := os.Stat(filepath.Join(s, "imagenet-sample")); err != nil {
+				t.Skip("../shared/imagenet-sample is absent")
+			}
+			return s
+		}
+	}
+	t.Skip("repository root not found")
+	return ""
+}
+
+func TestGenerateCLI(t *testing.T) {
+	out := t.TempDir()
+	code := run(context.Background(), []string{"shiftgen", "generate", "--in", "../../testdata/imagefolder",
+		"--out", out, "--shift", "spurious-tint:p=0.7", "--shift", "vflip", "--workers", "2", "--quiet"})
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	m, err := manifests.ReadManifest(filepath.Join(out, "spurious-tint_p-0.7", manifests.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Shift.Kind != "in-support" || m.Shift.Spec != "spurious-tint:p=0.7" || m.Records.Count != 15+6 {
+		t.Fatalf("manifest %+v", m.Shift)
+	}
+	var params map[string]float64
+	if err := json.Unmarshal(m.Shift.Params, &params); err != nil || params["p"] != 0.7 || params["alpha"] != 0.25 {
+		t.Fatalf("params %s", m.Shift.Params)
+	}
+	// Every class folder exists in every output split, even where no image landed.
+	for _, split := range []string{"reference/train", "reference/val", "shifted/val"} {
+		for _, c := range []string{"cat", "dog", "fish"} {
+			if fi, err := os.Stat(filepath.Join(out, "vflip", split, c)); err != nil || !fi.IsDir() {
+				t.Fatalf("missing class folder %s/%s", split, c)
+			}
+		}
+	}
+	// The PNG named .JPEG and the grayscale JPEG were decoded, not skipped.
+	if len(m.Skipped) != 0 {
+		t.Fatalf("skipped %+v", m.Skipped)
+	}
+	// Refusals map to exit codes.
+	if code := run(context.Background(), []string{"shiftgen", "generate", "--in", "../../testdata/imagefolder", "--out", out, "--shift", "vflip", "--quiet"}); code != exitError {
+		t.Fatalf("existing output: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"shiftgen", "generate", "--out", out, "--shift", "vflip", "--bogus"}); code != exitUsage {
+		t.Fatalf("unknown flag: exit %d", code)
+	}
+}
+
+func TestGenerateSkippedExitCode(t *testing.T) {
+	in := t.TempDir()
+	src, _ := os.ReadFile("../../testdata/imagefolder/val/cat/cat_0.JPEG")
+	os.MkdirAll(filepath.Join(in, "a"), 0o755)
+	os.WriteFile(filepath.Join(in, "a", "good.JPEG"), src, 0o644)
+	os.WriteFile(filepath.Join(in, "a", "bad.JPEG"), src[:100], 0o644)
+	code := run(context.Background(), []string{"shiftgen", "generate", "--in", in, "--out", t.TempDir(), "--shift", "vflip", "--quiet"})
+	if code != exitSkipped {
+		t.Fatalf("exit %d, want %d", code, exitSkipped)
+	}
+}
+
+func TestGenerateEmbeddedSample(t *testing.T) {
+	out := t.TempDir()
+	if code := run(context.Background(), []string{"shiftgen", "generate", "--out", out, "--shift", "unseen-tint", "--quiet"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	m, err := manifests.ReadManifest(filepath.Join(out, "unseen-tint", manifests.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Source != sampleName || len(m.Classes) != 48 || m.Records.Count != 96 {
+		t.Fatalf("source %s classes %d records %d", m.Source, len(m.Classes), m.Records.Count)
+	}
+}
+
+// TestGenerateImageNetSample is the integration test over ../shared/imagenet-sample:
+// the dataset is written, its manifest is valid, and every record's tint class and
+// spurious flag match the paper's table (checked against NumPy itself when present).
+func TestGenerateImageNetSample(t *testing.T) {
+	shared := sharedDir(t)
+	out := t.TempDir()
+	code := run(context.Background(), []string{"shiftgen", "generate", "--in", filepath.Join(shared, "imagenet-sample"),
+		"--out", out, "--shift", "spurious-tint", "--workers", "2", "--quiet"})
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	recs, err := manifests.ReadRecordsFile(filepath.Join(out, "spurious-tint", manifests.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1000 {
+		t.Fatalf("%d records, want 500 reference + 500 shifted", len(recs))
+	}
+	tab := shifts.NewTintTable(0, shifts.DefaultTintTableSize, 0.5)
+	var numpy []string
+	if py := numpyPython(); py != "" {
+		script := `
+import numpy as np
+rs = np.random.RandomState(0)
+rs.uniform(size=(1000, 3))
+y = rs.choice(1000, size=1281167)
+s = rs.uniform(size=1281167) < 0.5
+print(' '.join(f'{a}:{int(b)}' for a, b in zip(y[:500], s[:500])))
+`
+		b, err := exec.Command(py, "-c", script).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		numpy = strings.Fields(string(b))
+	}
+	for _, r := range recs {
+		class, _ := r.Field("tint_class")
+		spurious, _ := r.Field("spurious")
+		want := int(tab.RandomClass[r.Index])
+		if r.Distribution == "reference" && tab.Spurious[r.Index] {
+			want = r.Label
+		}
+		if class != strconv.Itoa(want) {
+			t.Fatalf("%s: tint_class %s, want %d", r.Path, class, want)
+		}
+		if numpy != nil {
+			parts := strings.Split(numpy[r.Index], ":")
+			npSpurious := parts[1] == "1" && r.Distribution == "reference"
+			npClass := parts[0]
+			if npSpurious {
+				npClass = strconv.Itoa(r.Label)
+			}
+			if class != npClass || spurious != strconv.FormatBool(npSpurious) {
+				t.Fatalf("%s: tint_class %s spurious %s; NumPy says %s %v", r.Path, class, spurious, npClass, npSpurious)
+			}
+		}
+		if r.Width != 256 || r.Height != 256 {
+			t.Fatalf("%s is %d×%d", r.Path, r.Width, r.Height)
+		}
+	}
+	m, err := manifests.ReadManifest(filepath.Join(out, "spurious-tint", manifests.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Classes) != 500 || m.Counts[0].Images != 500 || m.Counts[1].Images != 500 {
+		t.Fatalf("classes %d counts %+v", len(m.Classes), m.Counts)
+	}
+	if own := m.Counts[0].Stats["own_tint"]; own < 200 || own > 300 {
+		t.Fatalf("own_tint %d of 500 with p = 0.5", own)
+	}
+}
+
+func numpyPython() string {
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(p, "-c", "import numpy").Run() == nil {
+			return p
+		}
+	}
+	return ""
+}
