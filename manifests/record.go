@@ -241,6 +241,9 @@ func (rw *RecordWriter) Write(r *Record) error {
 	return nil
 }
 
+// Flush writes buffered records to the underlying writer.
+func (rw *RecordWriter) Flush() error { return rw.w.Flush() }
+
 // Close flushes the writer and returns the number of records and the hex SHA-256 of all
 // bytes written. It does not close the underlying writer.
 func (rw *RecordWriter) Close() (int, string, error) {

@@ -56,6 +56,11 @@ type Options struct {
 	MaxPixels int64
 	// Force replaces an existing, non-empty OUT/<shift> folder.
 	Force bool
+	// Resume continues an interrupted run in the same OUT from its verified work; the
+	// options and input must be those of the first run.
+	Resume bool
+	// Shard writes only part K of N of the plan (zero: the whole plan); Merge joins them.
+	Shard Shard
 	// FollowSymlinks follows symbolic links in the source.
 	FollowSymlinks bool
 	// FrostTextures is a folder of frost images for the frost corruption; empty means
@@ -193,7 +198,9 @@ func DirName(spec string) (string, error) {
 	return strings.Join(parts, "_"), nil
 }
 
-// prepareDir makes sure dir can be written: absent or empty, or removed when force.
+// prepareDir makes sure dir can be written: absent or empty, or removed when force. A
+// folder holding only the work folder of a run killed before it recorded its job counts
+// as empty.
 func prepareDir(dir string, force bool) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -202,10 +209,18 @@ func prepareDir(dir string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("output %s: %w", dir, err)
 	}
+	if len(entries) == 1 && entries[0].Name() == WorkDir {
+		if _, err := os.Stat(filepath.Join(dir, WorkDir, "job.json")); errors.Is(err, os.ErrNotExist) {
+			return os.RemoveAll(filepath.Join(dir, WorkDir))
+		}
+	}
 	if len(entries) == 0 {
 		return nil
 	}
 	if !force {
+		if _, err := os.Stat(filepath.Join(dir, WorkDir, "job.json")); err == nil {
+			return fmt.Errorf("output %s holds an interrupted run; pass --resume to continue it, --force to replace it, or choose another --out", dir)
+		}
 		return fmt.Errorf("output %s already exists and is not empty; pass --force to replace it, or choose another --out", dir)
 	}
 	if err := os.RemoveAll(dir); err != nil {

@@ -1,16 +1,16 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -24,20 +24,27 @@ import (
 type Result struct {
 	// Datasets has one entry per shift, in the order given.
 	Datasets []DatasetResult
-	// Images is the number of images written over all shifts.
+	// Images is the number of images written over all shifts by this process.
 	Images int
+	// Resumed is the number of images a resumed run found already done and verified.
+	Resumed int
 	// Skipped is the number of distinct inputs skipped (unreadable, corrupt, too large).
 	Skipped int
 	// Codec names the codec that ran.
 	Codec string
 	// Elapsed is the wall time of the run.
 	Elapsed time.Duration
+	// Shard is set when the run wrote one shard; datasets are complete only after merge.
+	Shard Shard
+	// AlreadyComplete is true when --resume found every dataset already finished.
+	AlreadyComplete bool
 }
 
-// DatasetResult describes one written dataset.
+// DatasetResult describes one written dataset (or, for a shard, its part).
 type DatasetResult struct {
-	Spec     string
-	Dir      string
+	Spec string
+	Dir  string
+	// Manifest is the manifest written: manifest.json, or the shard's shard.json.
 	Manifest string
 	Images   int
 	Skipped  int
@@ -65,6 +72,8 @@ type jobResult struct {
 // pool. Inputs that cannot be decoded are recorded in each manifest as skipped and the
 // run goes on; output-side failures abort it. When ctx is cancelled Run stops promptly,
 // leaves no partial file under a final name and returns an error wrapping ctx.Err().
+// With Options.Resume a run that was interrupted (even by kill -9) continues where its
+// verified work ends; with Options.Shard it writes one part of the plan for Merge.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
 	if err := o.validate(); err != nil {
@@ -100,27 +109,38 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ex.complete {
+		return &Result{AlreadyComplete: true, Codec: o.Codec.Name(), Elapsed: time.Since(start)}, nil
+	}
 	if err := ex.run(ctx); err != nil {
-		ex.abort()
+		ex.close()
 		return nil, err
 	}
-	res, err := ex.finish(start)
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return ex.finish(start)
 }
 
 // execution holds the state of one Run between planning and the manifests.
 type execution struct {
-	o     *Options
-	plan  *Plan
-	dirs  []string // absolute shift folders
-	parts [][]*partFile
-	stats []*shiftStats
-	// skippedJobs counts distinct skipped inputs.
+	o    *Options
+	plan *Plan
+	// jobs are the jobs this process still has to run: its shard, minus the prefix a
+	// resumed run found done.
+	jobs []*Job
+	// shardJobs are all jobs of this process's shard (all jobs when not sharded).
+	shardJobs []*Job
+	spec      *jobSpec
+	dirs      []string // absolute shift folders
+	works     []string // their work folders
+	parts     [][]*partFile
+	skipLogs  []*journal
+	stats     []*shiftStats
+	// skippedJobs counts distinct skipped inputs; resumed counts images found done.
 	skippedJobs int
+	resumed     int
 	done        int
+	lastFlush   time.Time
+	// complete is set when --resume finds every dataset already finished.
+	complete bool
 }
 
 type shiftStats struct {
@@ -129,38 +149,49 @@ type shiftStats struct {
 }
 
 // partFile collects one folder's records in order before they are joined into
-// records.jsonl.
+// records.jsonl; it doubles as the resume journal.
 type partFile struct {
 	path string
 	f    *os.File
 	w    *manifests.RecordWriter
 }
 
+// journal is an append-only JSON-lines file (the skipped inputs of a run).
+type journal struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+// skipEntry is one line of the skipped-inputs journal.
+type skipEntry struct {
+	Seq    int    `json:"seq"`
+	Split  string `json:"split"`
+	Source string `json:"source"`
+	Reason string `json:"reason"`
+}
+
 func newExecution(o *Options, plan *Plan) (*execution, error) {
-	ex := &execution{o: o, plan: plan}
-	for _, ps := range plan.Shifts {
-		dir := filepath.Join(o.Out, filepath.FromSlash(ps.Dir))
-		if err := prepareDir(dir, o.Force); err != nil {
-			return nil, err
-		}
-		ex.dirs = append(ex.dirs, dir)
+	ex := &execution{o: o, plan: plan, lastFlush: time.Now()}
+	lo, hi := o.Shard.bounds(len(plan.Jobs))
+	for i := lo; i < hi; i++ {
+		ex.shardJobs = append(ex.shardJobs, &plan.Jobs[i])
+	}
+	spec, err := newJobSpec(o, plan)
+	if err != nil {
+		return nil, err
+	}
+	ex.spec = spec
+	state, err := ex.prepare()
+	if err != nil {
+		return nil, err
+	}
+	if state == stateComplete {
+		ex.complete = true
+		return ex, nil
+	}
+	for si, ps := range plan.Shifts {
 		st := &shiftStats{}
-		var parts []*partFile
-		for i, folder := range ps.Folders() {
-			fp := ps.folders[i]
-			for _, c := range plan.Dataset.Classes {
-				cdir := filepath.Join(dir, filepath.FromSlash(fp.prefix), c)
-				if err := os.MkdirAll(cdir, 0o755); err != nil {
-					return nil, fmt.Errorf("output %s: %w", cdir, err)
-				}
-			}
-			pf := &partFile{path: filepath.Join(dir, fmt.Sprintf(".records-%d.part", i))}
-			f, err := os.Create(pf.path)
-			if err != nil {
-				return nil, fmt.Errorf("output %s: %w", pf.path, err)
-			}
-			pf.f, pf.w = f, manifests.NewRecordWriter(f)
-			parts = append(parts, pf)
+		for _, folder := range ps.Folders() {
 			dist, split, _ := strings.Cut(folder, "/")
 			st.counts = append(st.counts, manifests.Count{
 				Distribution: dist, Split: split,
@@ -171,10 +202,80 @@ func newExecution(o *Options, plan *Plan) (*execution, error) {
 		for _, sk := range plan.Dataset.Skipped {
 			st.skipped = append(st.skipped, manifests.Skip{Split: sk.Split, Source: splitRel(plan.Dataset, sk.Split, sk.Path), Reason: sk.Reason})
 		}
-		ex.parts = append(ex.parts, parts)
 		ex.stats = append(ex.stats, st)
+		if err := ex.makeFolders(si); err != nil {
+			return nil, err
+		}
 	}
+	start := 0
+	if state == stateResume {
+		if start, err = ex.restore(); err != nil {
+			return nil, err
+		}
+	}
+	if err := ex.openJournals(); err != nil {
+		return nil, err
+	}
+	ex.jobs = ex.shardJobs[start:]
 	return ex, nil
+}
+
+// makeFolders creates every output folder of shift si up front: one per class in every
+// output split (so label indices never move) and the nested folders sources live in.
+// Workers never create folders, so an output folder removed mid-run is an error.
+func (ex *execution) makeFolders(si int) error {
+	ps := ex.plan.Shifts[si]
+	dirs := map[string]bool{}
+	for _, fp := range ps.folders {
+		for _, c := range ex.plan.Dataset.Classes {
+			dirs[fp.prefix+c] = true
+		}
+		sp := ex.plan.Dataset.Split(fp.split)
+		for _, src := range sp.Sources {
+			if d := pathDir(src.Path); d != "" {
+				dirs[fp.prefix+d] = true
+			}
+		}
+	}
+	for d := range dirs {
+		p := filepath.Join(ex.dirs[si], filepath.FromSlash(d))
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return fmt.Errorf("output %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func pathDir(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// openJournals opens (or, on resume, reopens for appending) the part files and the
+// skipped-inputs journal of every shift.
+func (ex *execution) openJournals() error {
+	for si, ps := range ex.plan.Shifts {
+		var parts []*partFile
+		for i := range ps.folders {
+			pf := &partFile{path: filepath.Join(ex.works[si], fmt.Sprintf("records-%d.jsonl", i))}
+			f, err := os.OpenFile(pf.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return fmt.Errorf("output %s: %w", pf.path, err)
+			}
+			pf.f, pf.w = f, manifests.NewRecordWriter(f)
+			parts = append(parts, pf)
+		}
+		ex.parts = append(ex.parts, parts)
+		p := filepath.Join(ex.works[si], "skipped.jsonl")
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("output %s: %w", p, err)
+		}
+		ex.skipLogs = append(ex.skipLogs, &journal{f: f, w: bufio.NewWriter(f)})
+	}
+	return nil
 }
 
 // splitRel returns a split-relative path relative to the dataset root.
@@ -185,54 +286,79 @@ func splitRel(ds *Dataset, split, p string) string {
 	return p
 }
 
-// abort removes the part files of a failed run.
-func (ex *execution) abort() {
+// close flushes and closes the journals of a stopped run, so that --resume continues
+// from everything recorded.
+func (ex *execution) close() {
+	ex.flush()
 	for _, parts := range ex.parts {
 		for _, pf := range parts {
 			pf.f.Close()
-			os.Remove(pf.path)
 		}
+	}
+	for _, j := range ex.skipLogs {
+		j.f.Close()
 	}
 }
 
-// run executes the plan: one feeder, o.Workers workers, and this goroutine joining
+// flush writes buffered journal lines to their files.
+func (ex *execution) flush() error {
+	for _, parts := range ex.parts {
+		for _, pf := range parts {
+			if err := pf.w.Flush(); err != nil {
+				return fmt.Errorf("output %s: %w", pf.path, err)
+			}
+		}
+	}
+	for _, j := range ex.skipLogs {
+		if err := j.w.Flush(); err != nil {
+			return fmt.Errorf("output %s: %w", j.f.Name(), err)
+		}
+	}
+	return nil
+}
+
+// run executes the jobs: one feeder, o.Workers workers, and this goroutine joining
 // results in plan order (for determinism: records are written by input index, never by
 // arrival). At most window jobs are in flight, so memory is bounded by the worker
 // count, not the dataset size.
 func (ex *execution) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
-	jobs := make(chan *Job)
+	type item struct {
+		pos int
+		job *Job
+	}
+	jobs := make(chan item)
 	results := make(chan jobResult)
 	window := 4 * ex.o.Workers
 	tokens := make(chan struct{}, window)
 	g.Go(func() error {
 		defer close(jobs)
-		for i := range ex.plan.Jobs {
+		for i, j := range ex.jobs {
 			select {
 			case tokens <- struct{}{}:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
 			select {
-			case jobs <- &ex.plan.Jobs[i]:
+			case jobs <- item{i, j}:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
 		}
 		return nil
 	})
-	workersDone := make(chan struct{})
 	wg, wctx := errgroup.WithContext(gctx)
 	for w := 0; w < ex.o.Workers; w++ {
 		wg.Go(func() error {
-			for j := range jobs {
+			for it := range jobs {
 				if err := wctx.Err(); err != nil {
 					return err
 				}
-				r, err := ex.process(j)
+				r, err := ex.process(it.job)
 				if err != nil {
 					return err
 				}
+				r.seq = it.pos
 				select {
 				case results <- r:
 				case <-wctx.Done():
@@ -244,7 +370,6 @@ func (ex *execution) run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		err := wg.Wait()
-		close(workersDone)
 		close(results)
 		return err
 	})
@@ -259,27 +384,23 @@ func (ex *execution) run(ctx context.Context) error {
 					break
 				}
 				delete(pending, next)
-				if err := ex.emit(pr); err != nil {
+				if err := ex.emit(ex.jobs[next], pr); err != nil {
 					return err
 				}
 				next++
 				<-tokens
 			}
 		}
-		if next != len(ex.plan.Jobs) && gctx.Err() == nil {
-			return fmt.Errorf("internal error: %d of %d jobs finished", next, len(ex.plan.Jobs))
+		if next != len(ex.jobs) && gctx.Err() == nil {
+			return fmt.Errorf("internal error: %d of %d jobs finished", next, len(ex.jobs))
 		}
 		return nil
 	})
 	err := g.Wait()
-	<-workersDone
-	if err == nil {
-		err = ctx.Err() // errgroup's Wait is nil when only the parent was cancelled
-	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("stopped before the end: %w", ctx.Err())
+		return fmt.Errorf("stopped before the end (rerun with --resume to continue): %w", ctx.Err())
 	}
-	return err
+	return err // errgroup's Wait is nil when only the parent was cancelled: checked above
 }
 
 // process decodes, preprocesses, transforms, encodes and writes every output of one job.
@@ -360,9 +481,6 @@ func cloneRGBA(img *image.RGBA) *image.RGBA {
 func writeAtomic(path string, data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("output %s: %w", dir, err)
-	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return "", fmt.Errorf("output %s: %w", path, err)
@@ -384,48 +502,75 @@ func writeAtomic(path string, data []byte) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// emit records one job's outputs, in plan order.
-func (ex *execution) emit(r jobResult) error {
+// emit records one job's outputs, in plan order. Journals are flushed every second, so
+// an interrupted run loses at most that much recorded work.
+func (ex *execution) emit(j *Job, r jobResult) error {
 	if r.skip != "" {
 		ex.skippedJobs++
-		marked := map[int]bool{}
-		for _, out := range ex.plan.Outputs(&ex.plan.Jobs[r.seq]) {
-			if marked[out.Shift] {
-				continue
-			}
-			marked[out.Shift] = true
-			st := ex.stats[out.Shift]
-			st.skipped = append(st.skipped, manifests.Skip{Split: r.split, Source: splitRel(ex.plan.Dataset, r.split, r.source.Path), Reason: r.skip})
-		}
+		ex.recordSkip(j, r.skip, true)
 		ex.done += r.nOuts
 	}
 	for _, w := range r.outs {
-		ps := ex.plan.Shifts[w.out.Shift]
-		fi := ex.folderIndex(ps, w.out.Distribution, r.split)
-		rec := &manifests.Record{
-			Distribution: string(w.out.Distribution), Split: r.split, Index: r.source.Index,
-			Label: r.source.Label, Class: ex.plan.Dataset.Classes[r.source.Label],
-			Source: splitRel(ex.plan.Dataset, r.split, r.source.Path), Path: w.out.Path,
-			Width: w.w, Height: w.h, Size: w.size, SHA256: w.sha256, Fields: w.out.Sample.Fields,
-		}
+		rec := ex.record(j, w.out, w.w, w.h, w.size, w.sha256)
+		fi := ex.folderIndex(ex.plan.Shifts[w.out.Shift], w.out.Distribution, j.Split)
 		if err := ex.parts[w.out.Shift][fi].w.Write(rec); err != nil {
+			return fmt.Errorf("output %s: %w", ex.parts[w.out.Shift][fi].path, err)
+		}
+		ex.count(w.out, fi, j.Source.Label)
+		ex.done++
+	}
+	if time.Since(ex.lastFlush) > time.Second {
+		if err := ex.flush(); err != nil {
 			return err
 		}
-		c := &ex.stats[w.out.Shift].counts[fi]
-		c.Images++
-		c.PerClass[r.source.Label]++
-		for _, t := range w.out.Sample.Tally {
-			if c.Stats == nil {
-				c.Stats = map[string]int{}
-			}
-			c.Stats[t]++
-		}
-		ex.done++
+		ex.lastFlush = time.Now()
 	}
 	if ex.o.Progress != nil {
 		ex.o.Progress(ex.done, ex.plan.Total)
 	}
 	return nil
+}
+
+// record builds the record of one written output.
+func (ex *execution) record(j *Job, out Output, w, h int, size int64, sum string) *manifests.Record {
+	return &manifests.Record{
+		Distribution: string(out.Distribution), Split: j.Split, Index: j.Source.Index,
+		Label: j.Source.Label, Class: ex.plan.Dataset.Classes[j.Source.Label],
+		Source: splitRel(ex.plan.Dataset, j.Split, j.Source.Path), Path: out.Path,
+		Width: w, Height: h, Size: size, SHA256: sum, Fields: out.Sample.Fields,
+	}
+}
+
+// count adds one output to its folder's counts.
+func (ex *execution) count(out Output, fi, label int) {
+	c := &ex.stats[out.Shift].counts[fi]
+	c.Images++
+	c.PerClass[label]++
+	for _, t := range out.Sample.Tally {
+		if c.Stats == nil {
+			c.Stats = map[string]int{}
+		}
+		c.Stats[t]++
+	}
+}
+
+// recordSkip adds a skipped input to every shift that planned outputs for it, and to
+// their journals when journal is set.
+func (ex *execution) recordSkip(j *Job, reason string, journal bool) {
+	marked := map[int]bool{}
+	src := splitRel(ex.plan.Dataset, j.Split, j.Source.Path)
+	for _, out := range ex.plan.Outputs(j) {
+		if marked[out.Shift] {
+			continue
+		}
+		marked[out.Shift] = true
+		st := ex.stats[out.Shift]
+		st.skipped = append(st.skipped, manifests.Skip{Split: j.Split, Source: src, Reason: reason})
+		if journal {
+			b, _ := json.Marshal(skipEntry{Seq: j.Seq, Split: j.Split, Source: src, Reason: reason})
+			ex.skipLogs[out.Shift].w.Write(append(b, '\n'))
+		}
+	}
 }
 
 func (ex *execution) folderIndex(ps *PlannedShift, d shifts.Distribution, split string) int {
@@ -437,133 +582,11 @@ func (ex *execution) folderIndex(ps *PlannedShift, d shifts.Distribution, split 
 	panic("pipeline: output for a folder the plan does not have")
 }
 
-// finish joins each shift's part files into records.jsonl and writes manifest.json and
-// run.json.
-func (ex *execution) finish(start time.Time) (*Result, error) {
-	res := &Result{Codec: ex.o.Codec.Name(), Skipped: ex.skippedJobs}
-	for si, ps := range ex.plan.Shifts {
-		dir := ex.dirs[si]
-		n, sum, err := joinParts(filepath.Join(dir, manifests.RecordsFile), ex.parts[si])
-		if err != nil {
-			return nil, err
-		}
-		params, err := paramsJSON(ps.Shift)
-		if err != nil {
-			return nil, err
-		}
-		st := ex.stats[si]
-		sort.SliceStable(st.skipped, func(a, b int) bool {
-			if st.skipped[a].Split != st.skipped[b].Split {
-				return st.skipped[a].Split < st.skipped[b].Split
-			}
-			return st.skipped[a].Source < st.skipped[b].Source
-		})
-		m := &manifests.Manifest{
-			Schema:     manifests.SchemaVersion,
-			Generator:  manifests.Generator{Name: "shiftgen", Version: Version},
-			Shift:      manifests.Shift{Name: ps.Shift.Name(), Spec: ps.Spec, Kind: string(ps.Shift.Kind()), Params: params},
-			Seed:       ex.o.Seed,
-			Preprocess: string(ex.o.Preprocess),
-			Format:     string(ex.o.Format),
-			Codec:      ex.o.Codec.Name(),
-			Source:     ex.o.SourceName,
-			Counts:     st.counts,
-			Records:    manifests.FileRef{Name: manifests.RecordsFile, Count: n, SHA256: sum},
-			Skipped:    st.skipped,
-		}
-		if m.Skipped == nil {
-			m.Skipped = []manifests.Skip{}
-		}
-		if ex.o.Format == JPEG {
-			m.Quality = ex.o.Quality
-		}
-		for i, c := range ex.plan.Dataset.Classes {
-			m.Classes = append(m.Classes, manifests.Class{Label: i, Name: c})
-		}
-		if err := m.Validate(); err != nil {
-			return nil, fmt.Errorf("internal error: manifest for %s: %w", ps.Spec, err)
-		}
-		b, err := m.Marshal()
-		if err != nil {
-			return nil, err
-		}
-		mpath := filepath.Join(dir, manifests.ManifestFile)
-		if err := manifests.WriteFileAtomic(mpath, b); err != nil {
-			return nil, err
-		}
-		res.Datasets = append(res.Datasets, DatasetResult{Spec: ps.Spec, Dir: dir, Manifest: mpath, Images: n, Skipped: len(st.skipped)})
-		res.Images += n
-	}
-	res.Elapsed = time.Since(start)
-	host, _ := os.Hostname()
-	for _, d := range res.Datasets {
-		run := manifests.Run{
-			Started: start.UTC().Format(time.RFC3339), Finished: time.Now().UTC().Format(time.RFC3339),
-			Host: host, Workers: ex.o.Workers, Seconds: res.Elapsed.Seconds(), Images: res.Images,
-			PerSec: float64(res.Images) / res.Elapsed.Seconds(), Codec: res.Codec, Command: ex.o.Command,
-		}
-		b, err := marshalIndent(run)
-		if err != nil {
-			return nil, err
-		}
-		if err := manifests.WriteFileAtomic(filepath.Join(d.Dir, manifests.RunFile), b); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-// joinParts concatenates the part files into path (atomically) and removes them,
-// returning the record count and the SHA-256 of the joined file.
-func joinParts(path string, parts []*partFile) (int, string, error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return 0, "", fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	h := sha256.New()
-	w := io.MultiWriter(f, h)
-	total := 0
-	fail := func(err error) (int, string, error) {
-		f.Close()
-		os.Remove(tmp)
-		return 0, "", fmt.Errorf("write %s: %w", path, err)
-	}
-	for _, pf := range parts {
-		n, _, err := pf.w.Close()
-		if err != nil {
-			return fail(err)
-		}
-		total += n
-		if _, err := pf.f.Seek(0, io.SeekStart); err != nil {
-			return fail(err)
-		}
-		if _, err := io.Copy(w, pf.f); err != nil {
-			return fail(err)
-		}
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return 0, "", fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return 0, "", err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return 0, "", fmt.Errorf("write %s: %w", path, err)
-	}
-	for _, pf := range parts {
-		pf.f.Close()
-		os.Remove(pf.path)
-	}
-	return total, hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // ErrSkipped is returned by callers that want a distinct status for runs that skipped
 // inputs; Run itself reports skips in Result.Skipped.
 var ErrSkipped = errors.New("some inputs were skipped")
+
+// errVanished explains an output folder removed while the run was writing it.
+func errVanished(path string) error {
+	return fmt.Errorf("output %s was removed or replaced during the run; restore the output folder (or free the disk) and rerun with --resume", path)
+}

@@ -32,6 +32,9 @@ func generateCommand() *cli.Command {
 			&cli.IntFlag{Name: "workers", Usage: "concurrent workers (default: all cores)"},
 			&cli.Int64Flag{Name: "max-pixels", Value: pipeline.DefaultMaxPixels, Usage: "refuse images whose header declares more pixels"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing, non-empty OUT/<shift> folders"},
+			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run of the same command (verified work is kept)"},
+			&cli.StringFlag{Name: "shard", Usage: "write only part K/N of the job (or `auto` from Slurm/Kubernetes variables); join with `shiftgen merge`"},
+			&cli.IntFlag{Name: "shards", Usage: "with --shard auto on Kubernetes: the Indexed Job's completions"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "follow symbolic links in the source"},
 			&cli.StringFlag{Name: "frost-textures", Usage: "folder of your own frost images for the frost corruption"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
@@ -42,6 +45,10 @@ func generateCommand() *cli.Command {
 				return err
 			}
 			defer cleanup()
+			shard, err := shardFlag(c.String("shard"), c.Int("shards"))
+			if err != nil {
+				return usage(err)
+			}
 			progress, finish := newProgress(c.Bool("quiet"), "generate")
 			opt := pipeline.Options{
 				In: root, SourceName: name, Out: c.String("out"), Shifts: c.StringSlice("shift"),
@@ -49,22 +56,40 @@ func generateCommand() *cli.Command {
 				Preprocess: pipeline.Preprocess(c.String("preprocess")), Format: pipeline.Format(c.String("format")),
 				Quality: c.Int("quality"), Layout: pipeline.Layout(c.String("layout")), Workers: c.Int("workers"),
 				MaxPixels: c.Int64("max-pixels"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
-				FrostTextures: c.String("frost-textures"), Progress: progress, Command: strings.Join(os.Args, " "),
+				FrostTextures: c.String("frost-textures"), Resume: c.Bool("resume"), Shard: shard, Progress: progress, Command: strings.Join(os.Args, " "),
 			}
 			res, err := pipeline.Run(c.Context, opt)
 			finish()
 			if err != nil {
 				return err
 			}
+			if res.AlreadyComplete {
+				fmt.Fprintln(os.Stderr, "shiftgen: every dataset is already complete; nothing to resume")
+				return nil
+			}
 			for _, d := range res.Datasets {
 				fmt.Fprintf(c.App.Writer, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
 			}
+			if !res.Shard.IsZero() {
+				fmt.Fprintf(os.Stderr, "shiftgen: shard %s done; run `shiftgen merge` on each dataset folder once all shards are\n", res.Shard)
+			}
 			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)\n",
-				res.Images, res.Elapsed.Seconds(), float64(res.Images)/res.Elapsed.Seconds(), res.Codec)
+				res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec)
 			if res.Skipped > 0 {
 				return exit(fmt.Sprintf("shiftgen: skipped %d unreadable inputs; reasons are listed under \"skipped\" in each manifest.json", res.Skipped), exitSkipped)
 			}
 			return nil
 		},
 	}
+}
+
+// shardFlag reads --shard: "", "K/N" or "auto" (Slurm or Kubernetes variables).
+func shardFlag(s string, shards int) (pipeline.Shard, error) {
+	switch s {
+	case "":
+		return pipeline.Shard{}, nil
+	case "auto":
+		return pipeline.ShardFromEnv(os.Getenv, shards)
+	}
+	return pipeline.ParseShard(s)
 }

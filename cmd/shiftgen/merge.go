@@ -1,7 +1,33 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shiftgen/shiftgen/pipeline"
+)
 
 func mergeCommand() *cli.Command {
-	return &cli.Command{Name: "merge", Usage: "(not yet available)"}
+	return &cli.Command{
+		Name:      "merge",
+		Usage:     "join the finished shards of a dataset into its manifest and records",
+		UsageText: "shiftgen merge OUT/<shift> [OUT/<shift> ...]",
+		Description: "After every `shiftgen generate --shard K/N` of a job has finished, writes the same\n" +
+			"manifest.json and records.jsonl one process would have written. Refuses while shards\n" +
+			"are missing or when they came from different options.",
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usage(fmt.Errorf("merge needs a dataset folder, e.g. shiftgen merge out/spurious-tint"))
+			}
+			for _, dir := range c.Args().Slice() {
+				res, err := pipeline.Merge(dir)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "%s\t%d shards\t%d images\t%s\n", res.Dir, res.Shards, res.Images, res.Manifest)
+			}
+			return nil
+		},
+	}
 }

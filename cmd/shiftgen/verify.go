@@ -1,7 +1,45 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shiftgen/shiftgen/pipeline"
+)
 
 func verifyCommand() *cli.Command {
-	return &cli.Command{Name: "verify", Usage: "(not yet available)"}
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "check that a dataset on disk is exactly what its manifest says",
+		UsageText: "shiftgen verify [--quick] OUT/<shift> [OUT/<shift> ...]",
+		Description: "Re-hashes every file, checks the records file, counts and schema, and that nothing is\n" +
+			"missing or extra. Prints a summary and exits 4 listing missing, changed and extra files.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "quick", Usage: "compare sizes only, do not re-hash"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usage(fmt.Errorf("verify needs a dataset folder, e.g. shiftgen verify out/spurious-tint"))
+			}
+			failed := 0
+			for _, dir := range c.Args().Slice() {
+				progress, finish := newProgress(c.Bool("quiet"), "verify")
+				rep, err := pipeline.Verify(c.Context, dir, c.Bool("quick"), progress)
+				finish()
+				if err != nil {
+					return err
+				}
+				fmt.Fprint(c.App.Writer, rep.Summary())
+				if !rep.OK() {
+					failed++
+				}
+			}
+			if failed > 0 {
+				return exit(fmt.Sprintf("shiftgen verify: %d dataset(s) differ from their manifests", failed), exitVerify)
+			}
+			return nil
+		},
+	}
 }
