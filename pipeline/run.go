@@ -433,7 +433,7 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 			lastT = i
 		}
 	}
-	key := shifts.Key{Purpose: "pixels", Seed: ex.o.Seed, Split: j.Split, Index: j.Source.Index}
+	key := shifts.PixelKey(ex.o.Seed, shifts.Item{Split: j.Split, Index: j.Source.Index, Label: j.Source.Label})
 	for i, out := range outs {
 		data, dst := plain, pre
 		if t := out.Sample.Transform; t != nil {
@@ -486,6 +486,11 @@ func writeAtomic(path string, data []byte) (string, error) {
 		return "", fmt.Errorf("output %s: %w", path, err)
 	}
 	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return "", fmt.Errorf("output %s: %w", path, err)
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		os.Remove(tmp)

@@ -26,6 +26,18 @@ func paperEntries() []Entry {
 			},
 		},
 		{
+			Name:        "label-shift",
+			Kind:        InSupport,
+			Description: "the paper's label shift: half the classes are rare in the reference (keep p/(1-p) of their images), the other half rare when shifted",
+			Params: []Param{
+				{Name: "p", Type: Float, Default: 0.2, Min: 0, Max: 0.5, Open: true,
+					Doc: "minority classes keep a fraction p/(1-p) of their images in the reference; the majority classes keep it in the shifted distribution"},
+			},
+			New: func(v Values, env Env) (Shift, error) {
+				return NewLabelShift(v.Get("p"), env)
+			},
+		},
+		{
 			Name:        "unseen-tint",
 			Kind:        OutOfSupport,
 			Description: "the paper's unseen tint: untinted reference, every shifted image tinted with a random class's colour",
@@ -47,6 +59,20 @@ func paperTransforms() []TransformEntry {
 			Name:        "vflip",
 			Description: "the paper's vertical flip: every shifted image upside down",
 			New:         func(Values, Env) (Transform, error) { return VFlip{}, nil },
+		},
+		{
+			Name:        "pad",
+			Description: "the paper's pad (CIFAR-10 variant): a black border on every side, optionally after a random-class tint",
+			Params: []Param{
+				{Name: "pixels", Type: Int, Default: 6, Min: 0, Max: 1024,
+					Doc: "border width in pixels on every side (w×h becomes (w+2·pixels)×(h+2·pixels))"},
+				{Name: "tint", Type: Bool, Default: false, Min: 0, Max: 1,
+					Doc: "also tint the image (not the border) with the colour of its random class from the paper's tint table"},
+				tintAlpha,
+			},
+			New: func(v Values, env Env) (Transform, error) {
+				return NewPad(int(v.Get("pixels")), v.Get("tint") != 0, v.Get("alpha"), env)
+			},
 		},
 	}
 }

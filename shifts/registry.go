@@ -114,7 +114,7 @@ func outOfSupportEntry(t TransformEntry) Entry {
 			if err != nil {
 				return nil, err
 			}
-			return OutOfSupportShift{Entry: t.Name, T: tr}, nil
+			return OutOfSupportShift{Entry: t.Name, T: tr, Seed: env.Seed}, nil
 		},
 	}
 }
@@ -141,6 +141,7 @@ func spuriousEntry(t TransformEntry) Entry {
 type OutOfSupportShift struct {
 	Entry string
 	T     Transform
+	Seed  int64
 }
 
 // Name returns the registry name.
@@ -155,9 +156,19 @@ func (s OutOfSupportShift) Params() any { return s.T }
 // Sample applies T in the shifted distribution only.
 func (s OutOfSupportShift) Sample(d Distribution, it Item) Sample {
 	if d == Shifted {
-		return Sample{Transform: s.T, Fields: map[string]any{"applied": true}, Tally: []string{"applied"}}
+		return Sample{Transform: s.T, Fields: recorded(s.T, s.Seed, it, map[string]any{"applied": true}), Tally: []string{"applied"}}
 	}
 	return Sample{Fields: map[string]any{"applied": false}}
+}
+
+// recorded adds a Recorder transform's per-image choices to fields.
+func recorded(t Transform, seed int64, it Item, fields map[string]any) map[string]any {
+	if r, ok := t.(Recorder); ok {
+		for k, v := range r.Record(PixelKey(seed, it)) {
+			fields[k] = v
+		}
+	}
+	return fields
 }
 
 // Spurious makes any transform an in-support shift. A seeded random half of the classes
@@ -225,6 +236,7 @@ func (s *Spurious) Sample(d Distribution, it Item) Sample {
 	if applied {
 		smp.Transform = s.T
 		smp.Tally = []string{"applied"}
+		smp.Fields = recorded(s.T, s.Seed, it, smp.Fields)
 	}
 	return smp
 }

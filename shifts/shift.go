@@ -95,3 +95,9 @@ type Selector interface {
 type Bounded interface {
 	MaxItems() int
 }
+
+// PixelKey is the key of the random stream a transform draws from for image it: the
+// pipeline passes it to Transform.Apply, and a Recorder reports its choices for it.
+func PixelKey(seed int64, it Item) Key {
+	return Key{Purpose: "pixels", Seed: seed, Split: it.Split, Index: it.Index}
+}

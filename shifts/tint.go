@@ -121,6 +121,9 @@ func NewTintShift(spurious bool, p TintParams, env Env) (*TintShift, error) {
 		return nil, fmt.Errorf("tint shifts have %d colours, one per class, but the dataset has %d classes", TintClasses, env.Classes)
 	}
 	if p.TableSize <= 0 {
+		p.TableSize = env.TintTableSize
+	}
+	if p.TableSize <= 0 {
 		p.TableSize = DefaultTintTableSize
 	}
 	s := &TintShift{Entry: "unseen-tint", kind: OutOfSupport, params: p}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shiftgen/shiftgen/manifests"
+)
+
+// self returns a command running this test binary as shiftgen.
+func self(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SHIFTGEN_AS_MAIN=1")
+	return cmd
+}
+
+// bigTree writes classes × per PNGs of 180×140 with noisy content (they compress badly).
+func bigTree(t *testing.T, classes, per int) string {
+	root := t.TempDir()
+	for c := 0; c < classes; c++ {
+		for k := 0; k < per; k++ {
+			img := image.NewRGBA(image.Rect(0, 0, 180, 140))
+			for i := range img.Pix {
+				x := uint32(i)*2654435761 + uint32(c*7919+k*104729)
+				x ^= x >> 15
+				x *= 0x2c1b3c6d
+				x ^= x >> 12
+				img.Pix[i] = uint8(x>>24)/2 + uint8(i/600)
+			}
+			var b bytes.Buffer
+			png.Encode(&b, img)
+			p := filepath.Join(root, fmt.Sprintf("c%02d", c), fmt.Sprintf("im%03d.png", k))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return root
+}
+
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() && fi.Name() != manifests.RunFile {
+			b, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			out[rel] = string(b)
+		}
+		return nil
+	})
+	return out
+}
+
+func compareTrees(t *testing.T, want, got map[string]string) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%d files, want %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("%s differs from the uninterrupted run", k)
+		}
+	}
+}
+
+// TestCrashAndResume kills real `shiftgen generate` processes with SIGKILL at several
+// moments, resumes each, and compares the result with an uninterrupted run.
+func TestCrashAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	root := bigTree(t, 4, 8)
+	args := func(out string) []string {
+		return []string{"generate", "--in", root, "--out", out, "--shift", "spurious-tint", "--shift", "vflip",
+			"--workers", "2", "--tint-table-size", "1000", "--quiet"}
+	}
+	ref := t.TempDir()
+	if out, err := self(args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	want := tree(t, ref)
+	interrupted := 0
+	for _, delay := range []time.Duration{20 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond, 900 * time.Millisecond} {
+		out := t.TempDir()
+		cmd := self(args(out)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if _, err := os.Stat(filepath.Join(out, "vflip", ".work")); err == nil {
+			interrupted++
+		}
+		if b, err := self(append(args(out), "--resume")...).CombinedOutput(); err != nil {
+			t.Fatalf("resume after %v: %v\n%s", delay, err, b)
+		}
+		compareTrees(t, want, tree(t, out))
+	}
+	if interrupted < 2 {
+		t.Fatalf("only %d of 4 kills landed mid-run; the test did not exercise resume", interrupted)
+	}
+}
+
+// TestShardProcessesMerge runs shards 1/3, 2/3 and 3/3 as separate processes, merges
+// them with the CLI, and compares with one process byte for byte.
+func TestShardProcessesMerge(t *testing.T) {
+	root := bigTree(t, 3, 4)
+	args := func(out string, extra ...string) []string {
+		return append([]string{"generate", "--in", root, "--out", out, "--shift", "unseen-tint", "--tint-table-size", "1000", "--quiet"}, extra...)
+	}
+	ref := t.TempDir()
+	if b, err := self(args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	out := t.TempDir()
+	for k := 1; k <= 3; k++ {
+		cmd := self(args(out, "--shard", "auto")...)
+		cmd.Env = append(cmd.Env, fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", k-1), "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_COUNT=3")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", k, err, b)
+		}
+	}
+	if code := run(context.Background(), []string{"shiftgen", "merge", filepath.Join(out, "unseen-tint")}); code != 0 {
+		t.Fatalf("merge exit %d", code)
+	}
+	compareTrees(t, tree(t, ref), tree(t, out))
+	if code := run(context.Background(), []string{"shiftgen", "verify", "-q", filepath.Join(out, "unseen-tint")}); code != 0 {
+		t.Fatalf("verify exit %d", code)
+	}
+}
+
+// TestDiskFull limits the file size a process may write (as a full disk would): the
+// run must fail naming the path, leave no partial file under a final name, and finish
+// with --resume once the limit is gone.
+func TestDiskFull(t *testing.T) {
+	root := bigTree(t, 2, 4)
+	args := func(out string) []string {
+		return []string{"generate", "--in", root, "--out", out, "--shift", "vflip", "--format", "png", "--preprocess", "none", "--workers", "1", "--quiet"}
+	}
+	ref := t.TempDir()
+	if b, err := self(args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	out := t.TempDir()
+	cmd := self(args(out)...)
+	cmd.Env = append(cmd.Env, "SHIFTGEN_TEST_FSIZE=40000") // PNGs here are larger than this
+	b, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(b), filepath.Join(out, "vflip")) || !strings.Contains(string(b), "file too large") {
+		t.Fatalf("full disk: err %v, output:\n%s", err, b)
+	}
+	for name := range tree(t, out) {
+		if strings.Contains(filepath.Base(name), ".tmp-") {
+			t.Fatalf("temporary file left: %s", name)
+		}
+		if strings.HasSuffix(name, ".png") {
+			data, _ := os.ReadFile(filepath.Join(out, name))
+			if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+				t.Fatalf("partial file under a final name: %s", name)
+			}
+		}
+	}
+	if b, err := self(append(args(out), "--resume")...).CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, b)
+	}
+	compareTrees(t, tree(t, ref), tree(t, out))
+}
+
+// asNobody runs this binary as shiftgen under another user, so permissions bite even
+// when the tests run as root. It returns false when that cannot be arranged.
+func asNobody(t *testing.T, args ...string) (*exec.Cmd, bool) {
+	if os.Geteuid() != 0 {
+		return self(args...), true
+	}
+	dir, err := os.MkdirTemp("", "shiftgen-nobody-")
+	if err != nil {
+		return nil, false
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "shiftgen.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil || os.WriteFile(bin, data, 0o755) != nil {
+		return nil, false
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "SHIFTGEN_AS_MAIN=1", "HOME="+dir, "TMPDIR="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	return cmd, true
+}
+
+// publicDir returns a new folder every user may read and write.
+func publicDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "shiftgen-public-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o777)
+	return dir
+}
+
+// TestPermissions: an unreadable input is recorded and skipped; a read-only output is
+// refused with a message naming it.
+func TestPermissions(t *testing.T) {
+	in := publicDir(t)
+	src, _ := os.ReadFile("../../testdata/imagefolder/val/cat/cat_0.JPEG")
+	os.MkdirAll(filepath.Join(in, "a"), 0o755)
+	os.WriteFile(filepath.Join(in, "a", "ok.JPEG"), src, 0o644)
+	os.WriteFile(filepath.Join(in, "a", "secret.JPEG"), src, 0o000)
+	out := publicDir(t)
+	cmd, ok := asNobody(t, "generate", "--in", in, "--out", out, "--shift", "vflip", "--quiet")
+	if !ok {
+		t.Skip("cannot run as another user here")
+	}
+	b, err := cmd.CombinedOutput()
+	if ee, isExit := err.(*exec.ExitError); !isExit || ee.ExitCode() != exitSkipped {
+		t.Fatalf("unreadable input: %v\n%s", err, b)
+	}
+	m, err := manifests.ReadManifest(filepath.Join(out, "vflip", manifests.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Skipped) != 1 || m.Skipped[0].Source != "a/secret.JPEG" || !strings.Contains(m.Skipped[0].Reason, "permission denied") {
+		t.Fatalf("skipped %+v", m.Skipped)
+	}
+	ro := publicDir(t)
+	os.Chmod(ro, 0o555)
+	cmd, _ = asNobody(t, "generate", "--in", in, "--out", ro, "--shift", "vflip", "--quiet")
+	b, err = cmd.CombinedOutput()
+	if ee, isExit := err.(*exec.ExitError); !isExit || ee.ExitCode() != exitError || !strings.Contains(string(b), ro) || !strings.Contains(string(b), "permission denied") {
+		t.Fatalf("read-only output: %v\n%s", err, b)
+	}
+}

@@ -1,0 +1,139 @@
+package shifts
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/color/palette"
+	"testing"
+)
+
+// colourModels returns a small image in every colour model Apply must accept, each with
+// a sub-image origin away from (0, 0) for some of them.
+func colourModels() map[string]image.Image {
+	r := image.Rect(0, 0, 7, 5)
+	m := map[string]image.Image{}
+
+	rgba := image.NewRGBA(r)
+	nrgba := image.NewNRGBA(r)
+	gray := image.NewGray(r)
+	gray16 := image.NewGray16(r)
+	rgba64 := image.NewRGBA64(r)
+	nrgba64 := image.NewNRGBA64(r)
+	cmyk := image.NewCMYK(r)
+	pal := image.NewPaletted(r, palette.WebSafe)
+	alpha := image.NewAlpha(r)
+	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+	for y := range r.Dy() {
+		for x := range r.Dx() {
+			a := uint8(255)
+			if x == 3 {
+				a = 128 // half transparent column
+			}
+			if x == 4 && y == 2 {
+				a = 0
+			}
+			c := color.NRGBA{uint8(30 * x), uint8(50 * y), uint8(200 - 20*x), a}
+			nrgba.SetNRGBA(x, y, c)
+			rgba.Set(x, y, c)
+			gray.SetGray(x, y, color.Gray{uint8(37 * x)})
+			gray16.SetGray16(x, y, color.Gray16{uint16(9000 * y)})
+			rgba64.Set(x, y, c)
+			nrgba64.Set(x, y, c)
+			cmyk.SetCMYK(x, y, color.CMYK{uint8(30 * x), uint8(40 * y), 10, uint8(5 * x)})
+			pal.SetColorIndex(x, y, uint8((x*7+y*3)%len(palette.WebSafe)))
+			alpha.SetAlpha(x, y, color.Alpha{uint8(40 * x)})
+		}
+	}
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(i * 13)
+	}
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = uint8(90+i*11), uint8(200-i*9)
+	}
+	m["RGBA"] = rgba
+	m["NRGBA"] = nrgba
+	m["Gray"] = gray
+	m["Gray16"] = gray16
+	m["RGBA64"] = rgba64
+	m["NRGBA64"] = nrgba64
+	m["CMYK"] = cmyk
+	m["Paletted"] = pal
+	m["Alpha"] = alpha
+	m["YCbCr"] = ycc
+	m["RGBA sub-image"] = rgba.SubImage(image.Rect(2, 1, 6, 5))
+	m["NRGBA sub-image"] = nrgba.SubImage(image.Rect(1, 2, 7, 4))
+	m["YCbCr sub-image"] = ycc.SubImage(image.Rect(1, 1, 6, 4))
+	m["Paletted sub-image"] = pal.SubImage(image.Rect(3, 0, 7, 3))
+	return m
+}
+
+// TestApplyColourModels checks that every colour model converts to the straight colour
+// color.NRGBAModel gives (alpha dropped), at bounds starting from (0, 0), and that the
+// caller's image is never modified.
+func TestApplyColourModels(t *testing.T) {
+	for name, src := range colourModels() {
+		t.Run(name, func(t *testing.T) {
+			snap := snapshot(src)
+			out := Apply(nil, src, Key{})
+			b := src.Bounds()
+			if out.Rect != image.Rect(0, 0, b.Dx(), b.Dy()) {
+				t.Fatalf("bounds %v for source %v", out.Rect, b)
+			}
+			for y := range b.Dy() {
+				for x := range b.Dx() {
+					want := color.NRGBAModel.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+					if _, ok := src.(*image.YCbCr); ok {
+						// image/draw's YCbCr path uses color.YCbCrToRGB directly.
+						c := src.At(b.Min.X+x, b.Min.Y+y).(color.YCbCr)
+						want.R, want.G, want.B = color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+					}
+					i := out.PixOffset(x, y)
+					got := color.NRGBA{out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3]}
+					want.A = 255
+					if got != want {
+						t.Fatalf("(%d,%d) = %v, want %v", x, y, got, want)
+					}
+				}
+			}
+			// An in-place transform works on the copy only.
+			g := Apply(Grayscale{Amount: 1}, src, Key{})
+			if !bytes.Equal(snapshot(src), snap) {
+				t.Fatal("the source was modified")
+			}
+			checkOpaque(t, g)
+			if &g.Pix[0] == &out.Pix[0] {
+				t.Fatal("two Apply calls share pixels")
+			}
+		})
+	}
+}
+
+// TestApplyOwnsCopy checks that Apply never hands back or modifies the caller's RGBA.
+func TestApplyOwnsCopy(t *testing.T) {
+	src := naturalImg(8, 6, 1)
+	before := cloneRGBA(src)
+	out := Apply(Brighten{Gamma: 0.5}, src, Key{})
+	if &out.Pix[0] == &src.Pix[0] {
+		t.Fatal("Apply returned the caller's pixels")
+	}
+	if !bytes.Equal(src.Pix, before.Pix) {
+		t.Fatal("Apply modified the caller's image")
+	}
+	if bytes.Equal(out.Pix, src.Pix) {
+		t.Fatal("the transform did not run")
+	}
+}
+
+// snapshot renders any image into bytes through At, to detect modifications.
+func snapshot(img image.Image) []byte {
+	var buf []byte
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bb, a := img.At(x, y).RGBA()
+			buf = append(buf, byte(r>>8), byte(r), byte(g>>8), byte(g), byte(bb>>8), byte(bb), byte(a>>8), byte(a))
+		}
+	}
+	return buf
+}
