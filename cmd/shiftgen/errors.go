@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 )
@@ -26,3 +28,11 @@ func isUsage(err error) bool {
 
 // exit returns an error that makes shiftgen exit with code after printing msg.
 func exit(msg string, code int) error { return cli.Exit(msg, code) }
+
+// refuseExisting refuses to overwrite an existing output file unless force is set.
+func refuseExisting(path string, force bool) error {
+	if _, err := os.Stat(path); err == nil && !force {
+		return fmt.Errorf("%s already exists; pass --force to overwrite it", path)
+	}
+	return nil
+}

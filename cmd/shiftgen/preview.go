@@ -1,7 +1,56 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/pipeline"
+)
 
 func previewCommand() *cli.Command {
-	return &cli.Command{Name: "preview", Usage: "write a PNG contact sheet of shifts on sample images"}
+	return &cli.Command{
+		Name:      "preview",
+		Usage:     "write a PNG contact sheet of shifts on sample images",
+		UsageText: "shiftgen preview [--in ROOT] --shift S [--shift S ...] --out FILE.png",
+		Description: "Rows are sample images (from --in, or the embedded sample); columns are the original\n" +
+			"and each shift's shifted look. With one shift whose severity is left unset, the columns\n" +
+			"are severities 1 to 5. Columns are marked in-support (blue) or out-of-support (orange).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "in", Usage: "source ImageFolder root (default: the embedded sample)"},
+			&cli.StringSliceFlag{Name: "shift", Usage: "shift spec, repeatable", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "PNG file to write", Required: true},
+			&cli.IntFlag{Name: "rows", Value: 3, Usage: "number of sample images"},
+			&cli.IntFlag{Name: "cell", Value: 160, Usage: "cell size in pixels"},
+			&cli.Int64Flag{Name: "seed", Usage: "seed for random choices"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing --out file"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := refuseExisting(c.String("out"), c.Bool("force")); err != nil {
+				return err
+			}
+			root, _, cleanup, err := inputRoot(c.String("in"))
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			sheet, err := pipeline.Preview(pipeline.PreviewOptions{In: root, Shifts: c.StringSlice("shift"),
+				Rows: c.Int("rows"), Cell: c.Int("cell"), Seed: c.Int64("seed")})
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, sheet); err != nil {
+				return err
+			}
+			if err := manifests.WriteFileAtomic(c.String("out"), buf.Bytes()); err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, c.String("out"))
+			return nil
+		},
+	}
 }
