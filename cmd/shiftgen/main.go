@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -66,9 +67,15 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	return cli.Exit(fmt.Sprintf("%s: %v (see `%s --help`)", name, err, name), exitUsage)
 }
 
-// run executes the app and returns the process exit code.
-func run(ctx context.Context, args []string) int {
-	err := newApp().RunContext(ctx, args)
+// run executes the app with standard output on os.Stdout and returns the process exit
+// code.
+func run(ctx context.Context, args []string) int { return runTo(ctx, args, os.Stdout) }
+
+// runTo is run with standard output sent to stdout.
+func runTo(ctx context.Context, args []string, stdout io.Writer) int {
+	app := newApp()
+	app.Writer = stdout
+	err := app.RunContext(ctx, args)
 	if err == nil {
 		return 0
 	}
