@@ -76,6 +76,8 @@ func TestResumeAfterCancel(t *testing.T) {
 		if _, err := Run(ctx, o); !errors.Is(err, context.Canceled) {
 			t.Fatalf("stop at %d: %v", stopAt, err)
 		}
+		// A kill -9 can leave a temporary file behind; resume must clear it.
+		writeFile(t, filepath.Join(out, "vflip", "shifted", "val", "classa", ".img0.jpg.tmp-123456"), []byte("partial"))
 		// Without --resume the interrupted output is refused.
 		if _, err := Run(context.Background(), baseOpts(root, out)); err == nil || !strings.Contains(err.Error(), "--resume") {
 			t.Fatalf("plain rerun: %v", err)

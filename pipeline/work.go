@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -141,6 +143,9 @@ func (ex *execution) prepare() (workState, error) {
 			}
 			if d := prev.diff(ex.spec); len(d) > 0 {
 				return 0, fmt.Errorf("cannot resume %s: it was started with other options or input: %s; rerun the original command with --resume, or use --force to start over", dir, strings.Join(d, "; "))
+			}
+			if err := removeTemps(dir); err != nil {
+				return 0, err
 			}
 			states[stateResume] = append(states[stateResume], ps.Spec)
 			continue
@@ -384,4 +389,23 @@ func truncate(path string, size int64) error {
 		return fmt.Errorf("resume: %w", err)
 	}
 	return nil
+}
+
+// tempName matches the temporary files writeAtomic and WriteFileAtomic create.
+var tempName = regexp.MustCompile(`^\..+\.tmp-[0-9]+$`)
+
+// removeTemps deletes temporary files a killed run left below dir (they never carry a
+// final name, but must not stay behind as extra files).
+func removeTemps(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && tempName.MatchString(d.Name()) {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("resume: %w", err)
+			}
+		}
+		return nil
+	})
 }

@@ -1,0 +1,23 @@
+// Package eval measures effective robustness (SPEC §5): given each model's accuracy on a
+// reference and a shifted distribution, it fits the line that baseline models (trained
+// from scratch) follow on a probit or logit scale and reports how far every model lies
+// above it, with the paper's t-band interval and an optional seeded bootstrap.
+//
+// Accuracies come from one of two places:
+//
+//   - a generated dataset's manifest.json and records.jsonl plus one predictions file per
+//     model (CSV, JSONL or NumPy .npy; see ReadPredictions), scored image by image,
+//     class-matched when the shift covers a subset of classes, optionally per value of any
+//     record field (Config.By);
+//   - a table of published accuracies (ReadTable), such as the ImageNet testbed's.
+//
+// Run ties these together for the shiftgen eval command; Report.Write renders the result
+// as a table, CSV, Markdown or JSON (a stable contract), and Plot draws the figure a paper
+// would show. Logreg reproduces the paper's logistic-regression picture (SPEC §7) through
+// the same code.
+//
+// Everything is deterministic for a given seed: every random draw comes from a generator
+// local to the call, keyed by the seed and the subset being evaluated, and results are
+// stored by input index, never by order of arrival. The package imports manifests and
+// third-party libraries only.
+package eval

@@ -1,0 +1,457 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Config is one evaluation, as the shiftgen eval command's flags give it. Accuracies come
+// either from Manifest with Predictions or from Accuracies (a table); exactly one of
+// the two must be set.
+type Config struct {
+	// Manifest is a dataset's manifest.json; Predictions are files or folders of
+	// prediction files, one model per file stem (see FindPredictions).
+	Manifest    string
+	Predictions []string
+	// NPYRoots say which ImageFolder root .npy files follow ("DIST/SPLIT" or
+	// "DIR=DIST/SPLIT", see ParseNPYRoot).
+	NPYRoots []string
+	// Split is the split scored; "" means "val".
+	Split string
+	// Models is an optional models.csv (model,group[,...]) naming each model's group
+	// and, unless Baselines is set, its baselines (see ReadModels).
+	Models string
+	// Baselines select the baseline models: globs on model names or COL=VALUE on a
+	// column of Models or of the Accuracies table.
+	Baselines []string
+
+	// Accuracies is a CSV table of accuracies, one row per model, read as TableSpec
+	// says with the columns below and Units.
+	Accuracies                           string
+	ModelCol, RefCol, ShiftCol, GroupCol string
+	Units                                string
+
+	// By lists record fields: everything is repeated for each value of each field
+	// (predictions only).
+	By []string
+	// Scale is the fit's scale; "" means Probit.
+	Scale Scale
+	// Bootstrap is the number of bootstrap resamples of the baselines (0: none); Seed
+	// seeds them.
+	Bootstrap int
+	Seed      uint64
+	// Title titles the report and plot; "" means the shift's spec and kind, or
+	// "REF-COL → SHIFT-COL" for a table.
+	Title string
+	// Workers is the number of prediction files read at once; below 1 means 1.
+	Workers int
+	// Warn, if set, receives notes (the units a table was read in, class matching) and
+	// warnings (clamped accuracies, skipped rows or subsets, ignored predictions), each
+	// a sentence. It is called from one goroutine at a time.
+	Warn func(string)
+}
+
+// Report is the result of Run: the overall Result (fit, models, groups) and, with By,
+// one Result per field and value. Its JSON form is the eval command's stable contract.
+type Report struct {
+	Title string `json:"title"`
+	// Shift is the dataset's shift (predictions only).
+	Shift *ShiftInfo `json:"shift,omitempty"`
+	// Split is the split scored (predictions only).
+	Split string `json:"split,omitempty"`
+	// Units is how a table's accuracies were read (tables only).
+	Units     string `json:"units,omitempty"`
+	Bootstrap int    `json:"bootstrap,omitempty"`
+	Seed      uint64 `json:"seed,omitempty"`
+	Result
+	// By maps field → value → Result.
+	By map[string]map[string]*Result `json:"by,omitempty"`
+}
+
+// ShiftInfo names the shift a dataset was made with.
+type ShiftInfo struct {
+	Name string `json:"name"`
+	Spec string `json:"spec,omitempty"`
+	Kind string `json:"kind"`
+}
+
+// Run evaluates cfg: it reads the accuracies, fits the baselines and computes every
+// model's effective robustness. Errors name the file, line and fix.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	warn := cfg.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	if cfg.Scale == "" {
+		cfg.Scale = Probit
+	}
+	var by []string
+	for _, f := range cfg.By {
+		if !slices.Contains(by, f) {
+			by = append(by, f)
+		}
+	}
+	cfg.By = by
+	sels := make([]Selector, 0, len(cfg.Baselines))
+	for _, b := range cfg.Baselines {
+		s, _ := ParseSelector(b)
+		sels = append(sels, s)
+	}
+	opt := Options{Scale: cfg.Scale, Bootstrap: cfg.Bootstrap, Seed: cfg.Seed}
+	rep := &Report{Bootstrap: cfg.Bootstrap}
+	if cfg.Bootstrap > 0 {
+		rep.Seed = cfg.Seed
+	}
+	if cfg.Accuracies != "" {
+		pts, info, err := ReadTable(TableSpec{File: cfg.Accuracies, ModelCol: cfg.ModelCol, RefCol: cfg.RefCol, ShiftCol: cfg.ShiftCol, GroupCol: cfg.GroupCol, Units: cfg.Units, Baselines: sels})
+		if err != nil {
+			return nil, err
+		}
+		how := "as given by --units"
+		if info.Detected {
+			how = fmt.Sprintf("auto-detected: the largest is %g", info.Max)
+			if info.Units == UnitsFraction {
+				how = fmt.Sprintf("auto-detected: none exceeds 1, the largest is %g", info.Max)
+			}
+		}
+		warn(fmt.Sprintf("%s: accuracies read as %s (%s)", cfg.Accuracies, info.Units, how))
+		if info.Skipped > 0 {
+			warn(fmt.Sprintf("%s: %d rows without a %s or %s accuracy skipped", cfg.Accuracies, info.Skipped, cfg.RefCol, cfg.ShiftCol))
+		}
+		rep.Units = info.Units
+		rep.Title = cfg.Title
+		if rep.Title == "" {
+			rep.Title = cfg.RefCol + " → " + cfg.ShiftCol
+		}
+		res, warns, err := Analyze(pts, opt)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Accuracies, err)
+		}
+		for _, w := range warns {
+			warn(w)
+		}
+		rep.Result = *res
+		return rep, nil
+	}
+	split := cfg.Split
+	if split == "" {
+		split = "val"
+	}
+	roots := make([]NPYRoot, 0, len(cfg.NPYRoots))
+	for _, r := range cfg.NPYRoots {
+		nr, _ := ParseNPYRoot(r)
+		roots = append(roots, nr)
+	}
+	d, err := LoadDataset(ctx, cfg.Manifest, split, cfg.By, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	m := d.Manifest
+	rep.Shift = &ShiftInfo{Name: m.Shift.Name, Spec: m.Shift.Spec, Kind: m.Shift.Kind}
+	rep.Split = split
+	rep.Title = cfg.Title
+	if rep.Title == "" {
+		name := m.Shift.Spec
+		if name == "" {
+			name = m.Shift.Name
+		}
+		rep.Title = fmt.Sprintf("%s (%s)", name, m.Shift.Kind)
+	}
+	models, err := FindPredictions(cfg.Predictions, []string{cfg.Models})
+	if err != nil {
+		return nil, err
+	}
+	info, err := modelInfo(models, cfg.Models, sels, warn)
+	if err != nil {
+		return nil, err
+	}
+	preds, err := d.readAll(ctx, models, roots, cfg.Workers, warn)
+	if err != nil {
+		return nil, err
+	}
+	all, byCells := d.cells(warn)
+	score := func(c cell, key string) (*Result, []string, error) {
+		pts := make([]Point, len(models))
+		for i, mf := range models {
+			pts[i] = Point{Model: mf.Model, Group: info[i].Group, Baseline: info[i].Baseline, Ref: c.acc(d, preds[i], c.ref), Shift: c.acc(d, preds[i], c.shift)}
+		}
+		o := opt
+		o.Key = key
+		res, warns, err := Analyze(pts, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		res.Images = &Images{Ref: len(c.ref), Shift: len(c.shift), Classes: c.classes, ClassMatched: c.matched}
+		return res, warns, nil
+	}
+	res, warns, err := score(all, "")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Manifest, err)
+	}
+	for _, w := range warns {
+		warn(w)
+	}
+	if all.matched {
+		warn(fmt.Sprintf("the shifted images cover %d classes: reference accuracy is computed on the reference images of those classes only (%d images)", all.classes, len(all.ref)))
+	}
+	rep.Result = *res
+	for _, f := range cfg.By {
+		for _, c := range byCells[f] {
+			key := f + "=" + c.value
+			r, _, err := score(c, key)
+			if err != nil {
+				warn(fmt.Sprintf("--by %s: skipped: %v", key, err))
+				continue
+			}
+			if rep.By == nil {
+				rep.By = map[string]map[string]*Result{}
+			}
+			if rep.By[f] == nil {
+				rep.By[f] = map[string]*Result{}
+			}
+			rep.By[f][c.value] = r
+		}
+	}
+	return rep, nil
+}
+
+// Validate checks the configuration's flags and their combinations without reading any
+// file: exactly one source of accuracies, the columns a table needs, a known scale and
+// units, well-formed --baseline and --npy-root values.
+func (cfg *Config) Validate() error {
+	if cfg.Scale != "" {
+		if _, err := ParseScale(string(cfg.Scale)); err != nil {
+			return fmt.Errorf("--scale: %w", err)
+		}
+	}
+	if cfg.Bootstrap < 0 {
+		return fmt.Errorf("--bootstrap %d: want a number of resamples, 0 or more", cfg.Bootstrap)
+	}
+	for _, b := range cfg.Baselines {
+		if _, err := ParseSelector(b); err != nil {
+			return err
+		}
+	}
+	for _, r := range cfg.NPYRoots {
+		if _, err := ParseNPYRoot(r); err != nil {
+			return err
+		}
+	}
+	switch cfg.Units {
+	case "", UnitsAuto, UnitsPercent, UnitsFraction:
+	default:
+		return fmt.Errorf("--units %q: want auto, percent or fraction", cfg.Units)
+	}
+	switch {
+	case cfg.Manifest != "" && cfg.Accuracies != "":
+		return fmt.Errorf("give either --manifest with --predictions or --accuracies, not both")
+	case cfg.Accuracies != "":
+		if len(cfg.Predictions) > 0 || len(cfg.By) > 0 || cfg.Models != "" || len(cfg.NPYRoots) > 0 {
+			return fmt.Errorf("--predictions, --models, --npy-root and --by work with --manifest, not with --accuracies")
+		}
+		if cfg.RefCol == "" || cfg.ShiftCol == "" {
+			return fmt.Errorf("--accuracies needs --ref-col and --shift-col: the columns holding the reference and shifted accuracies")
+		}
+	case cfg.Manifest == "":
+		return fmt.Errorf("nothing to evaluate: give --manifest OUT/SHIFT/manifest.json with --predictions, or --accuracies TABLE.csv with --ref-col and --shift-col")
+	default:
+		if len(cfg.Predictions) == 0 {
+			return fmt.Errorf("--manifest needs --predictions: files or folders with one .csv, .jsonl or .npy file per model")
+		}
+		if cfg.RefCol != "" || cfg.ShiftCol != "" || cfg.GroupCol != "" || cfg.Units != "" {
+			return fmt.Errorf("--ref-col, --shift-col, --group-col and --units work with --accuracies, not with --manifest")
+		}
+	}
+	return nil
+}
+
+// modelInfo gives each model its group and baseline mark, from a models.csv or from the
+// selectors alone.
+func modelInfo(models []ModelFiles, modelsCSV string, sels []Selector, warn func(string)) ([]ModelInfo, error) {
+	out := make([]ModelInfo, len(models))
+	if modelsCSV == "" {
+		for _, s := range sels {
+			if s.Column != "" {
+				return nil, fmt.Errorf("--baseline %s selects by a column, which needs --models models.csv (or --accuracies); use a glob on model names instead", s)
+			}
+		}
+		for i, mf := range models {
+			b := isBaseline(mf.Model, nil, sels, false)
+			out[i] = ModelInfo{Group: defaultGroup(b), Baseline: b}
+		}
+		return out, nil
+	}
+	listed, err := ReadModels(modelsCSV, sels)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	var unlisted []string
+	for i, mf := range models {
+		have[mf.Model] = true
+		mi, ok := listed[mf.Model]
+		if !ok {
+			b := isBaseline(mf.Model, nil, sels, false)
+			mi = ModelInfo{Group: "unlisted", Baseline: b && len(sels) > 0}
+			unlisted = append(unlisted, mf.Model)
+		}
+		out[i] = mi
+	}
+	if len(unlisted) > 0 {
+		warn(fmt.Sprintf("%s does not list %d model(s) with predictions: %s; they are shown in group \"unlisted\"", modelsCSV, len(unlisted), strings.Join(unlisted, ", ")))
+	}
+	var absent []string
+	for _, m := range sortedKeys(listed) {
+		if !have[m] {
+			absent = append(absent, m)
+		}
+	}
+	if len(absent) > 0 {
+		warn(fmt.Sprintf("%s lists %d model(s) without a prediction file: %s", modelsCSV, len(absent), strings.Join(absent, ", ")))
+	}
+	return out, nil
+}
+
+// readAll reads every model's predictions with up to workers files at once. Results are
+// stored by model index, so the outcome does not depend on which file finishes first;
+// on errors the one of the first model (in name order) is returned.
+func (d *Dataset) readAll(ctx context.Context, models []ModelFiles, roots []NPYRoot, workers int, warn func(string)) ([][]int32, error) {
+	preds := make([][]int32, len(models))
+	ignored := make([]int, len(models))
+	errs := make([]error, len(models))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(workers, 1))
+	for i := range models {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			preds[i], ignored[i], errs[i] = d.ReadPredictions(models[i], roots)
+			return errs[i]
+		})
+	}
+	werr := g.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if werr != nil && !errors.Is(werr, context.Canceled) {
+		return nil, werr
+	}
+	for i, n := range ignored {
+		if n > 0 {
+			warn(fmt.Sprintf("%s: %d predictions for images of other splits than %s ignored", strings.Join(models[i].Files, ", "), n, d.Split))
+		}
+	}
+	return preds, nil
+}
+
+// cell is a subset of the evaluated images: reference and shifted image ids, the
+// reference class-matched to the shifted images' classes.
+type cell struct {
+	field, value string
+	ref, shift   []int32
+	classes      int
+	matched      bool
+}
+
+// acc counts a model's correct predictions over ids.
+func (c cell) acc(d *Dataset, pred []int32, ids []int32) Acc {
+	k := 0
+	for _, id := range ids {
+		if pred[id] == d.images[id].label {
+			k++
+		}
+	}
+	return Count(k, len(ids))
+}
+
+// classMatch fills c.ref from the candidates whose label some shifted image of c has.
+func (d *Dataset) classMatch(c *cell, refs []int32) {
+	k := len(d.Manifest.Classes)
+	inShift := make([]bool, k)
+	for _, id := range c.shift {
+		if l := d.images[id].label; !inShift[l] {
+			inShift[l] = true
+			c.classes++
+		}
+	}
+	for _, id := range refs {
+		if inShift[d.images[id].label] {
+			c.ref = append(c.ref, id)
+		}
+	}
+	c.matched = len(c.ref) < len(refs)
+}
+
+// cells builds the overall subset and, for each --by field, one subset per value. A
+// distribution none of whose images has the field (such as a support split computed on
+// shifted images only) enters every value's subset whole.
+func (d *Dataset) cells(warn func(string)) (cell, map[string][]cell) {
+	var refs, shifts []int32
+	for i, im := range d.images {
+		if im.dist == distRef {
+			refs = append(refs, int32(i))
+		} else {
+			shifts = append(shifts, int32(i))
+		}
+	}
+	all := cell{shift: shifts}
+	d.classMatch(&all, refs)
+	by := map[string][]cell{}
+	for fi, f := range d.By {
+		vals := d.byVal[fi]
+		var has [2]bool
+		var lacking [2]int
+		for i, im := range d.images {
+			if vals[i] >= 0 {
+				has[im.dist] = true
+			} else {
+				lacking[im.dist]++
+			}
+		}
+		for di := range has {
+			if has[di] && lacking[di] > 0 {
+				warn(fmt.Sprintf("--by %s: %d %s images lack the field and are left out of every %s subset", f, lacking[di], distNames[di], f))
+			}
+		}
+		for _, vid := range sortValues(d.byNames[fi]) {
+			c := cell{field: f, value: d.byNames[fi][vid]}
+			var r []int32
+			for i, im := range d.images {
+				in := !has[im.dist] || vals[i] == int32(vid)
+				if !in {
+					continue
+				}
+				if im.dist == distRef {
+					r = append(r, int32(i))
+				} else {
+					c.shift = append(c.shift, int32(i))
+				}
+			}
+			d.classMatch(&c, r)
+			if len(c.shift) == 0 || len(c.ref) == 0 {
+				what := "no shifted image has this value"
+				if len(c.shift) > 0 {
+					what = "no reference image of the shifted images' classes has this value"
+				}
+				warn(fmt.Sprintf("--by %s=%s: skipped: %s", f, c.value, what))
+				continue
+			}
+			by[f] = append(by[f], c)
+		}
+	}
+	return all, by
+}
