@@ -71,7 +71,7 @@ func generateCommand() *cli.Command {
 				fmt.Fprintf(c.App.Writer, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
 			}
 			if !res.Shard.IsZero() {
-				fmt.Fprintf(os.Stderr, "shiftgen: shard %s done; run `shiftgen merge` on each dataset folder once all shards are\n", res.Shard)
+				fmt.Fprintf(os.Stderr, "shiftgen: shard %s done; once all %d shards are done, run `shiftgen merge` on each dataset folder\n", res.Shard, res.Shard.N)
 			}
 			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)\n",
 				res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec)

@@ -1,7 +1,63 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shiftgen/shiftgen/pipeline"
+)
 
 func indexCommand() *cli.Command {
-	return &cli.Command{Name: "index", Usage: "(not yet available)"}
+	return &cli.Command{
+		Name:      "index",
+		Usage:     "describe an existing ImageFolder dataset (a natural shift) with a manifest, without rewriting images",
+		UsageText: "shiftgen index --in ROOT --out DIR [--distribution shifted|reference] [--classes FILE]",
+		Description: "Scans ROOT/<class>/<image> (or ROOT/{train,val}/<class>/<image>) in torchvision ImageFolder\n" +
+			"order and writes DIR/manifest.json, DIR/records.jsonl and DIR/run.json. Records keep each image's\n" +
+			"split, index and label; their path is the original file's path relative to DIR (images are not\n" +
+			"copied), with its size, SHA-256 and header width and height. --classes maps folder names onto a\n" +
+			"reference class list (a text file with one wnid per line, or the reference dataset's\n" +
+			"manifest.json): wnid folders map by name (ImageNet-R, -Sketch), numbered folders 0..999 by number\n" +
+			"(ImageNet-V2), so labels agree with the reference dataset's.\n" +
+			"Exit status 3 means the manifest was written but some images were unreadable (listed in it).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "in", Usage: "ImageFolder root to index", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "folder for manifest.json and records.jsonl", Required: true},
+			&cli.StringFlag{Name: "distribution", Value: "shifted", Usage: "records' distribution: shifted or reference"},
+			&cli.StringFlag{Name: "classes", Usage: "reference class list: text file (one wnid per line) or a manifest.json"},
+			&cli.IntFlag{Name: "workers", Usage: "files hashed concurrently (default: all cores)"},
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing, non-empty DIR"},
+			&cli.BoolFlag{Name: "follow-symlinks", Usage: "follow symbolic links in the source"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+		},
+		Action: func(c *cli.Context) error {
+			opt := pipeline.IndexOptions{
+				In: c.String("in"), Out: c.String("out"), Distribution: c.String("distribution"),
+				Workers: c.Int("workers"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
+				Command: strings.Join(os.Args, " "),
+			}
+			if f := c.String("classes"); f != "" {
+				classes, err := pipeline.ReadClassList(f)
+				if err != nil {
+					return usage(err)
+				}
+				opt.Classes, opt.ClassesFrom = classes, f
+			}
+			progress, finish := newProgress(c.Bool("quiet"), "index")
+			opt.Progress = progress
+			res, err := pipeline.Index(c.Context, opt)
+			finish()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "%d images\t%s\n", res.Images, res.Manifest)
+			if res.Skipped > 0 {
+				return exit(fmt.Sprintf("shiftgen: skipped %d unreadable inputs; reasons are listed under \"skipped\" in %s", res.Skipped, res.Manifest), exitSkipped)
+			}
+			return nil
+		},
+	}
 }

@@ -1,0 +1,524 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shiftgen/shiftgen/manifests"
+)
+
+// IndexOptions configures Index. Zero values are documented per field; Index checks
+// them once, before reading anything.
+type IndexOptions struct {
+	// In is the ImageFolder root to index (required): root/<class>/<image> or
+	// root/{train,val}/<class>/<image>, scanned exactly as Scan does (SPEC §2).
+	In string
+	// SourceName is what the manifest records as the source; empty means In.
+	SourceName string
+	// Out is the folder that receives manifest.json, records.jsonl and run.json
+	// (required). It must not lie inside In, nor In inside it.
+	Out string
+	// Distribution is the records' distribution, "shifted" or "reference"; empty means
+	// "shifted".
+	Distribution string
+	// Classes is the reference class list onto which the folder names are mapped (see
+	// MapClasses); its order gives the labels and it becomes the manifest's class list.
+	// Nil means the folder names themselves, labelled in sorted order as ImageFolder does.
+	Classes []string
+	// ClassesFrom names where Classes came from (a file); it is recorded in the
+	// manifest's shift parameters. Empty when Classes is nil.
+	ClassesFrom string
+	// Workers is the number of files read and hashed concurrently; 0 means
+	// runtime.NumCPU(). The output does not depend on it.
+	Workers int
+	// Force replaces an existing, non-empty Out folder.
+	Force bool
+	// FollowSymlinks follows symbolic links in the source.
+	FollowSymlinks bool
+	// Progress, if set, is called from one goroutine after each image with the number of
+	// images done and the total.
+	Progress func(done, total int)
+	// Command is recorded in run.json.
+	Command string
+}
+
+// IndexParams are the parameters an indexed dataset's manifest records under
+// shift.params.
+type IndexParams struct {
+	Distribution string `json:"distribution"`
+	// Classes is the class list file given, empty when the folder names were used.
+	Classes string `json:"classes"`
+	// Paths says what records' paths are relative to: always "manifest-dir" (the folder
+	// holding manifest.json; paths point at the original, untouched files).
+	Paths string `json:"paths"`
+}
+
+// IndexResult summarises a finished Index.
+type IndexResult struct {
+	// Dir is the output folder, Manifest the manifest's path.
+	Dir, Manifest string
+	// Images is the number of records written, Skipped the number of inputs skipped.
+	Images, Skipped int
+	// Elapsed is the wall time.
+	Elapsed time.Duration
+}
+
+func (o *IndexOptions) validate() error {
+	if o.In == "" {
+		return errors.New("no input folder given (--in)")
+	}
+	if o.Out == "" {
+		return errors.New("no output folder given (--out)")
+	}
+	switch o.Distribution {
+	case "":
+		o.Distribution = "shifted"
+	case "shifted", "reference":
+	default:
+		return fmt.Errorf("--distribution %q: want shifted or reference", o.Distribution)
+	}
+	if o.SourceName == "" {
+		o.SourceName = o.In
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	return checkNesting(o.In, o.Out)
+}
+
+// indexJob is one image to read and hash.
+type indexJob struct {
+	split string
+	src   Source
+	abs   string
+	res   chan indexed
+}
+
+// indexed is a worker's outcome for one image.
+type indexed struct {
+	w, h   int
+	size   int64
+	sha256 string
+	skip   string // non-empty: unreadable, for this reason
+}
+
+// Index writes manifest.json, records.jsonl and run.json for an existing ImageFolder
+// dataset without touching its images. Each record keeps the image's ImageFolder split,
+// index and source path (relative to In); its label is the folder's position in
+// o.Classes when a class list is given (else in the sorted folder names); its path is
+// the original file's path relative to Out (such as "../../data/imagenet-v2/0/x.jpeg"),
+// so that Out/path opens the image; width and height come from the file's header, size
+// and sha256 from its bytes. Files whose header cannot be read are listed as skipped.
+//
+// Files are hashed by o.Workers goroutines and the results joined in index order, so the
+// output is byte-identical whatever the worker count; at most a few files per worker
+// are in memory at once. When ctx is cancelled Index stops promptly and leaves no file
+// under a final name.
+func Index(ctx context.Context, o IndexOptions) (*IndexResult, error) {
+	start := time.Now()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	ds, err := Scan(o.In, ScanOptions{FollowSymlinks: o.FollowSymlinks})
+	if err != nil {
+		return nil, err
+	}
+	classes := ds.Classes
+	labels := make([]int, len(ds.Classes))
+	for i := range labels {
+		labels[i] = i
+	}
+	if o.Classes != nil {
+		from := o.ClassesFrom
+		if from == "" {
+			from = "the class list"
+		}
+		if labels, err = MapClasses(ds.Classes, o.Classes, from); err != nil {
+			return nil, fmt.Errorf("index %s: %w", o.In, err)
+		}
+		classes = o.Classes
+	}
+	if err := prepareDir(o.Out, o.Force); err != nil {
+		return nil, err
+	}
+	outAbs, err := realAbs(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	ix := &indexRun{o: &o, ds: ds, classes: classes, labels: labels, outAbs: outAbs}
+	for _, sp := range ds.Splits {
+		ix.total += len(sp.Sources)
+	}
+	recPath := filepath.Join(o.Out, manifests.RecordsFile)
+	f, err := os.CreateTemp(o.Out, "."+manifests.RecordsFile+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", recPath, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) (*IndexResult, error) {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	ix.w = manifests.NewRecordWriter(f)
+	if err := ix.run(ctx); err != nil {
+		return fail(err)
+	}
+	n, sum, err := ix.w.Close()
+	if err != nil {
+		return fail(fmt.Errorf("write %s: %w", recPath, err))
+	}
+	if err := f.Sync(); err != nil {
+		return fail(fmt.Errorf("write %s: %w", recPath, err))
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("write %s: %w", recPath, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("write %s: %w", recPath, err)
+	}
+	if err := os.Rename(tmp, recPath); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("write %s: %w", recPath, err)
+	}
+	m, err := ix.manifest(n, sum)
+	if err != nil {
+		return nil, err
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	mpath := filepath.Join(o.Out, manifests.ManifestFile)
+	if err := manifests.WriteFileAtomic(mpath, b); err != nil {
+		return nil, err
+	}
+	res := &IndexResult{Dir: o.Out, Manifest: mpath, Images: n, Skipped: len(m.Skipped), Elapsed: time.Since(start)}
+	run := manifests.Run{
+		Started: start.UTC().Format(time.RFC3339), Finished: time.Now().UTC().Format(time.RFC3339),
+		Workers: o.Workers, Seconds: res.Elapsed.Seconds(), Images: n,
+		PerSec: float64(n) / max(res.Elapsed.Seconds(), 1e-9), Codec: "none", Command: o.Command,
+	}
+	run.Host, _ = os.Hostname()
+	rb, err := marshalIndent(run)
+	if err != nil {
+		return nil, err
+	}
+	if err := manifests.WriteFileAtomic(filepath.Join(o.Out, manifests.RunFile), rb); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// indexRun is the state of one Index between the scan and the manifest.
+type indexRun struct {
+	o       *IndexOptions
+	ds      *Dataset
+	classes []string
+	labels  []int // labels[folder position] = label in classes
+	outAbs  string
+	w       *manifests.RecordWriter
+	counts  []manifests.Count
+	skipped []manifests.Skip
+	total   int
+	done    int
+}
+
+// run reads and hashes every image with o.Workers workers. One feeder hands out jobs in
+// index order and queues each job's result channel in the same order; this goroutine
+// takes results from that queue, so records are written by input index, never by
+// arrival (for determinism). The queue's capacity bounds the images in flight.
+func (ix *indexRun) run(ctx context.Context) error {
+	for _, sp := range ix.ds.Splits {
+		ix.counts = append(ix.counts, manifests.Count{Distribution: ix.o.Distribution, Split: sp.Name, PerClass: make([]int, len(ix.classes))})
+	}
+	for _, sk := range ix.ds.Skipped {
+		ix.skipped = append(ix.skipped, manifests.Skip{Split: sk.Split, Source: splitRel(ix.ds, sk.Split, sk.Path), Reason: sk.Reason})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // no worker outlives Index
+	defer cancel()
+	jobs := make(chan *indexJob)
+	order := make(chan *indexJob, 4*ix.o.Workers)
+	wg.Go(func() {
+		defer close(jobs)
+		defer close(order)
+		for _, sp := range ix.ds.Splits {
+			for _, src := range sp.Sources {
+				j := &indexJob{split: sp.Name, src: src, abs: filepath.Join(sp.Dir, filepath.FromSlash(src.Path)), res: make(chan indexed, 1)}
+				select {
+				case order <- j:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case jobs <- j:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	})
+	for w := 0; w < ix.o.Workers; w++ {
+		wg.Go(func() {
+			for j := range jobs {
+				if ctx.Err() != nil {
+					return
+				}
+				j.res <- indexFile(j.abs) // buffered: never blocks
+			}
+		})
+	}
+	for j := range order {
+		var r indexed
+		select {
+		case r = <-j.res:
+		case <-ctx.Done():
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped before the end: %w", err)
+		}
+		if err := ix.emit(j, r); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before the end: %w", err)
+	}
+	return nil
+}
+
+// indexFile reads one image's size from its header and hashes its bytes.
+func indexFile(abs string) indexed {
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return indexed{skip: "cannot read: " + errText(err)}
+	}
+	_, cfg, err := Config(data)
+	if err != nil {
+		return indexed{skip: err.Error()}
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return indexed{skip: fmt.Sprintf("image header declares an empty size %d×%d", cfg.Width, cfg.Height)}
+	}
+	sum := sha256.Sum256(data)
+	return indexed{w: cfg.Width, h: cfg.Height, size: int64(len(data)), sha256: hex.EncodeToString(sum[:])}
+}
+
+// emit writes one image's record, in index order.
+func (ix *indexRun) emit(j *indexJob, r indexed) error {
+	ix.done++
+	defer func() {
+		if ix.o.Progress != nil {
+			ix.o.Progress(ix.done, ix.total)
+		}
+	}()
+	source := splitRel(ix.ds, j.split, j.src.Path)
+	if r.skip != "" {
+		ix.skipped = append(ix.skipped, manifests.Skip{Split: j.split, Source: source, Reason: r.skip})
+		return nil
+	}
+	rel, err := relTo(ix.outAbs, j.abs)
+	if err != nil {
+		return err
+	}
+	label := ix.labels[j.src.Label]
+	rec := &manifests.Record{
+		Distribution: ix.o.Distribution, Split: j.split, Index: j.src.Index,
+		Label: label, Class: ix.classes[label], Source: source, Path: rel,
+		Width: r.w, Height: r.h, Size: r.size, SHA256: r.sha256,
+	}
+	if err := ix.w.Write(rec); err != nil {
+		return err
+	}
+	for i := range ix.counts {
+		if ix.counts[i].Split == j.split {
+			ix.counts[i].Images++
+			ix.counts[i].PerClass[label]++
+		}
+	}
+	return nil
+}
+
+// manifest builds the indexed dataset's manifest.
+func (ix *indexRun) manifest(n int, sum string) (*manifests.Manifest, error) {
+	params, err := json.Marshal(IndexParams{Distribution: ix.o.Distribution, Classes: ix.o.ClassesFrom, Paths: "manifest-dir"})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(ix.skipped, func(a, b int) bool {
+		if ix.skipped[a].Split != ix.skipped[b].Split {
+			return ix.skipped[a].Split < ix.skipped[b].Split
+		}
+		return ix.skipped[a].Source < ix.skipped[b].Source
+	})
+	m := &manifests.Manifest{
+		Schema:     manifests.SchemaVersion,
+		Generator:  manifests.Generator{Name: "shiftgen", Version: Version},
+		Shift:      manifests.Shift{Name: "index", Spec: "index", Kind: "natural", Params: params},
+		Preprocess: "none",
+		Source:     ix.o.SourceName,
+		Counts:     ix.counts,
+		Records:    manifests.FileRef{Name: manifests.RecordsFile, Count: n, SHA256: sum},
+		Skipped:    ix.skipped,
+	}
+	if m.Skipped == nil {
+		m.Skipped = []manifests.Skip{}
+	}
+	for i, c := range ix.classes {
+		m.Classes = append(m.Classes, manifests.Class{Label: i, Name: c})
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("internal error: index manifest: %w", err)
+	}
+	return m, nil
+}
+
+// realAbs returns p as an absolute path with symbolic links resolved, so that relative
+// paths computed from it hold on disk (".." from a linked folder leaves its target).
+func realAbs(p string) (string, error) {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if r, err := filepath.EvalSymlinks(a); err == nil {
+		return r, nil
+	}
+	return a, nil
+}
+
+// relTo returns file's path relative to dir (an absolute, resolved folder) with forward
+// slashes, or its absolute path when no relative path exists (another volume).
+func relTo(dir, file string) (string, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", err
+	}
+	// Resolve links in the file's folder (not in its name: a followed file link is
+	// recorded where ImageFolder found it).
+	if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(r, filepath.Base(abs))
+	}
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil {
+		return filepath.ToSlash(abs), nil
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// MapClasses maps each class folder name onto a label of the reference class list ref:
+// a folder named like a class of ref gets that class's label (ImageNet-R, ImageNet-Sketch:
+// wnid folders); otherwise a folder named by a decimal number n < len(ref) gets label n
+// (ImageNet-V2: folders "0".."999", which ImageFolder sorts as strings, "0", "1", "10",
+// "100", ..., so the label must come from the name, not the sorted position). from names
+// the class list in error messages. Two folders mapping to one class are refused.
+func MapClasses(folders, ref []string, from string) ([]int, error) {
+	byName := make(map[string]int, len(ref))
+	for i, c := range ref {
+		byName[c] = i
+	}
+	labels := make([]int, len(folders))
+	owner := map[int]string{}
+	for i, f := range folders {
+		l, ok := byName[f]
+		if !ok {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 0 || n >= len(ref) || strings.TrimLeft(f, "0123456789") != "" {
+				return nil, fmt.Errorf("class folder %q is neither a class name of %s (like %q) nor a class number 0..%d; fix the folder name or pass the class list the dataset was made for", f, from, ref[0], len(ref)-1)
+			}
+			l = n
+		}
+		if prev, dup := owner[l]; dup {
+			return nil, fmt.Errorf("class folders %q and %q both map to class %d (%s) of %s; a class can have one folder only", prev, f, l, ref[l], from)
+		}
+		owner[l] = f
+		labels[i] = l
+	}
+	return labels, nil
+}
+
+// ReadClassList reads a reference class list from path: a manifest.json (its classes, so
+// that labels agree with that dataset's), a JSON object mapping label numbers to
+// [wnid, name] pairs (torchvision's imagenet_class_index.json), or a text file with one
+// class per line whose first field is the class name (so "n01440764 tench, Tinca tinca"
+// lines work); blank lines and lines starting with '#' are ignored. Names must be unique.
+func ReadClassList(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--classes: %w", err)
+	}
+	var names []string
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+		names, err = classesJSON(data)
+		if err != nil {
+			return nil, fmt.Errorf("--classes %s: %w", path, err)
+		}
+	} else {
+		for i, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			name := strings.Fields(line)[0]
+			if strings.ContainsAny(name, "/\\") {
+				return nil, fmt.Errorf("--classes %s:%d: class name %q contains a slash; give one class name (such as a wnid) per line", path, i+1, name)
+			}
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("--classes %s: no class names found; give one class name (such as a wnid) per line, or a manifest.json", path)
+	}
+	seen := map[string]int{}
+	for i, n := range names {
+		if j, dup := seen[n]; dup {
+			return nil, fmt.Errorf("--classes %s: class %q is listed twice (entries %d and %d); each class once", path, n, j, i)
+		}
+		seen[n] = i
+	}
+	return names, nil
+}
+
+// classesJSON reads a manifest's class list or an imagenet_class_index.json map.
+func classesJSON(data []byte) ([]string, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	if _, ok := probe["schema_version"]; ok {
+		m, err := manifests.ParseManifest(data)
+		if err != nil {
+			return nil, err
+		}
+		return m.ClassNames(), nil
+	}
+	var idx map[string][]string
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, errors.New(`neither a shiftgen manifest nor a class index {"0": ["n01440764", "tench"], ...}`)
+	}
+	names := make([]string, len(idx))
+	for k, v := range idx {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 0 || n >= len(idx) || len(v) == 0 || v[0] == "" {
+			return nil, fmt.Errorf(`class index entry %q: keys must be the labels 0..%d, values ["wnid", "name"]`, k, len(idx)-1)
+		}
+		names[n] = v[0]
+	}
+	return names, nil
+}
