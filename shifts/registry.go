@@ -114,7 +114,7 @@ func outOfSupportEntry(t TransformEntry) Entry {
 			if err != nil {
 				return nil, err
 			}
-			return OutOfSupportShift{Entry: t.Name, T: tr, Seed: env.Seed}, nil
+			return OutOfSupportShift{Entry: t.Name, T: tr, Seed: env.Seed, Severity: int(v.Or("severity", 0))}, nil
 		},
 	}
 }
@@ -131,7 +131,12 @@ func spuriousEntry(t TransformEntry) Entry {
 			if err != nil {
 				return nil, err
 			}
-			return NewSpurious("spurious-"+t.Name, tr, v.Get("p"), env)
+			s, err := NewSpurious("spurious-"+t.Name, tr, v.Get("p"), env)
+			if err != nil {
+				return nil, err
+			}
+			s.Severity = int(v.Or("severity", 0))
+			return s, nil
 		},
 	}
 }
@@ -142,6 +147,8 @@ type OutOfSupportShift struct {
 	Entry string
 	T     Transform
 	Seed  int64
+	// Severity, when not 0, is recorded with every transformed image.
+	Severity int
 }
 
 // Name returns the registry name.
@@ -156,13 +163,17 @@ func (s OutOfSupportShift) Params() any { return s.T }
 // Sample applies T in the shifted distribution only.
 func (s OutOfSupportShift) Sample(d Distribution, it Item) Sample {
 	if d == Shifted {
-		return Sample{Transform: s.T, Fields: recorded(s.T, s.Seed, it, map[string]any{"applied": true}), Tally: []string{"applied"}}
+		return Sample{Transform: s.T, Fields: recorded(s.T, s.Seed, s.Severity, it, map[string]any{"applied": true}), Tally: []string{"applied"}}
 	}
 	return Sample{Fields: map[string]any{"applied": false}}
 }
 
-// recorded adds a Recorder transform's per-image choices to fields.
-func recorded(t Transform, seed int64, it Item, fields map[string]any) map[string]any {
+// recorded adds the severity (when not 0) and a Recorder transform's per-image choices
+// to the fields of a transformed image.
+func recorded(t Transform, seed int64, severity int, it Item, fields map[string]any) map[string]any {
+	if severity != 0 {
+		fields["severity"] = severity
+	}
 	if r, ok := t.(Recorder); ok {
 		for k, v := range r.Record(PixelKey(seed, it)) {
 			fields[k] = v
@@ -178,10 +189,12 @@ func recorded(t Transform, seed int64, it Item, fields map[string]any) map[strin
 // keyed by (seed, split, index), so an image's uniform draw is the same in both
 // distributions and only the threshold differs.
 type Spurious struct {
-	Entry    string
-	T        Transform
-	P        float64
-	Seed     int64
+	Entry string
+	T     Transform
+	P     float64
+	Seed  int64
+	// Severity, when not 0, is recorded with every transformed image.
+	Severity int
 	favoured []bool
 }
 
@@ -236,7 +249,7 @@ func (s *Spurious) Sample(d Distribution, it Item) Sample {
 	if applied {
 		smp.Transform = s.T
 		smp.Tally = []string{"applied"}
-		smp.Fields = recorded(s.T, s.Seed, it, smp.Fields)
+		smp.Fields = recorded(s.T, s.Seed, s.Severity, it, smp.Fields)
 	}
 	return smp
 }

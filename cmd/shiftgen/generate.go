@@ -28,7 +28,7 @@ func generateCommand() *cli.Command {
 			&cli.StringFlag{Name: "preprocess", Value: "paper", Usage: "paper (val: short side 256 + centre crop 256; train: long side <= 256), imagenet-c (short side 256 + centre crop 224) or none"},
 			&cli.StringFlag{Name: "format", Value: "jpeg", Usage: "output format: jpeg or png"},
 			&cli.IntFlag{Name: "quality", Usage: "JPEG quality (default 95; 85 with --layout imagenet-c)"},
-			&cli.StringFlag{Name: "layout", Value: "default", Usage: "default or imagenet-c (<corruption>/<severity>/<wnid>/<file>)"},
+			&cli.StringFlag{Name: "layout", Value: "default", Usage: "default or imagenet-c (<corruption>/<severity>/<wnid>/<file>, shifted val only; implies --preprocess imagenet-c)"},
 			&cli.IntFlag{Name: "workers", Usage: "concurrent workers (default: all cores)"},
 			&cli.Int64Flag{Name: "max-pixels", Value: pipeline.DefaultMaxPixels, Usage: "refuse images whose header declares more pixels"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing, non-empty OUT/<shift> folders"},
@@ -49,11 +49,15 @@ func generateCommand() *cli.Command {
 			if err != nil {
 				return usage(err)
 			}
+			preprocess := c.String("preprocess")
+			if c.String("layout") == "imagenet-c" && !c.IsSet("preprocess") {
+				preprocess = "imagenet-c" // the published dataset's 224 px crops
+			}
 			progress, finish := newProgress(c.Bool("quiet"), "generate")
 			opt := pipeline.Options{
 				In: root, SourceName: name, Out: c.String("out"), Shifts: c.StringSlice("shift"),
 				Seed: c.Int64("seed"), TintTableSize: c.Int("tint-table-size"),
-				Preprocess: pipeline.Preprocess(c.String("preprocess")), Format: pipeline.Format(c.String("format")),
+				Preprocess: pipeline.Preprocess(preprocess), Format: pipeline.Format(c.String("format")),
 				Quality: c.Int("quality"), Layout: pipeline.Layout(c.String("layout")), Workers: c.Int("workers"),
 				MaxPixels: c.Int64("max-pixels"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
 				FrostTextures: c.String("frost-textures"), Resume: c.Bool("resume"), Shard: shard, Progress: progress, Command: strings.Join(os.Args, " "),
