@@ -5,6 +5,10 @@
 
 GO      ?= go
 TAGS    ?= $(shell pkg-config --exists libturbojpeg 2>/dev/null && echo turbojpeg)
+# The library's version, recorded as the codec's name in manifests.
+TURBO_VERSION := $(shell pkg-config --modversion libturbojpeg 2>/dev/null)
+LDFLAGS := $(if $(TURBO_VERSION),-X github.com/shiftgen/shiftgen/pipeline.turboVersion=$(TURBO_VERSION))
+BENCHFLAGS ?=
 BIN     := bin/shiftgen
 PKGS    := ./...
 FUZZTIME ?= 10s
@@ -14,16 +18,18 @@ FUZZTIME ?= 10s
 all: build
 
 build:
-	$(GO) build -tags "$(TAGS)" -o $(BIN) ./cmd/shiftgen
+	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shiftgen
 	@echo "built $(BIN): $$(./$(BIN) version)"
 
 ## test: the whole test suite with the race detector (the codec this machine builds).
 test:
 	$(GO) test -race -tags "$(TAGS)" $(PKGS)
 
-## test-go-codec: the same suite forced onto the pure-Go codec.
+## test-go-codec: the same suite forced onto the pure-Go codec, and the pipeline without
+## its SIMD resampling passes.
 test-go-codec:
 	$(GO) test -race $(PKGS)
+	$(GO) test -race -tags purego ./pipeline/...
 
 ## demo: generate the paper's three shifts from the sample embedded in the binary.
 demo: build
@@ -39,6 +45,7 @@ fmt:
 
 vet:
 	$(GO) vet -tags "$(TAGS)" $(PKGS)
+	$(GO) vet -tags purego ./pipeline/...
 
 ## check-imports: layers point one way (STYLE.md): cmd → pipeline → shifts,
 ## cmd/pipeline → manifests, cmd → manifests/eval → manifests; shifts and manifests import
@@ -61,10 +68,12 @@ check-imports:
 	exit $$fail
 	@echo "import directions ok"
 
-## bench: Go micro-benchmarks, then the side-by-side report against the PIL reference.
+## bench: Go micro-benchmarks, then the side-by-side report against the PIL reference
+## (needs ../shared/imagenet-sample and /usr/bin/python3 with python3-pil and python3-numpy;
+## on a busy machine BENCHFLAGS="-tmp /dev/shm -rounds 7" steadies the figures).
 bench: build
-	$(GO) test -tags "$(TAGS)" -run XXX -bench . -benchmem ./shifts/ ./pipeline/ ./manifests/...
-	@if [ -d cmd/benchreport ]; then $(GO) run -tags "$(TAGS)" ./cmd/benchreport -bin $(BIN); fi
+	$(GO) test -tags "$(TAGS)" -run XXX -bench . -benchmem ./shifts/... ./pipeline/... ./manifests/...
+	$(GO) run -tags "$(TAGS)" -ldflags "$(LDFLAGS)" ./cmd/benchreport -bin $(BIN) $(BENCHFLAGS)
 
 ## fuzz: run every fuzz target briefly.
 fuzz:

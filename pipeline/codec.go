@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"sync"
 )
 
 // Format is an output image format.
@@ -46,7 +47,7 @@ type Codec interface {
 }
 
 // GoCodec is the pure-Go codec (image/jpeg, image/png and golang.org/x/image). It
-// decodes at full size whatever the hint.
+// decodes at full size whatever the hint. It is safe for concurrent use.
 type GoCodec struct{}
 
 // Name returns "go".
@@ -57,21 +58,76 @@ func (GoCodec) Decode(data []byte, _ Hint, maxPixels int64) (*image.RGBA, error)
 	return decodeAny(data, maxPixels)
 }
 
+// decodeInto is Decode into pix's memory when it is large enough; full is the decoded
+// size, since GoCodec never scales.
+func (GoCodec) decodeInto(data []byte, _ Hint, maxPixels int64, pix []uint8) (*image.RGBA, image.Point, error) {
+	img, err := decodeAnyInto(data, maxPixels, pix)
+	if err != nil {
+		return nil, image.Point{}, err
+	}
+	return img, img.Rect.Size(), nil
+}
+
 // Encode encodes img with image/jpeg (4:2:0) or image/png.
-func (GoCodec) Encode(img *image.RGBA, f Format, quality int) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(img.Rect.Dx() * img.Rect.Dy())
+func (c GoCodec) Encode(img *image.RGBA, f Format, quality int) ([]byte, error) {
+	return c.appendEncode(make([]byte, 0, img.Rect.Dx()*img.Rect.Dy()), img, f, quality)
+}
+
+// appendEncode appends img's encoding to dst.
+func (GoCodec) appendEncode(dst []byte, img *image.RGBA, f Format, quality int) ([]byte, error) {
+	buf := flushBuffer{bytes.NewBuffer(dst)}
 	switch f {
 	case PNG:
-		if err := (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img); err != nil {
+		if err := pngEncoder.Encode(buf, img); err != nil {
 			return nil, err
 		}
 	case JPEG:
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		if err := jpeg.Encode(buf, img, &jpeg.Options{Quality: quality}); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("unknown format %q", f)
 	}
 	return buf.Bytes(), nil
+}
+
+// flushBuffer lets image/jpeg write straight into a bytes.Buffer instead of wrapping
+// it in a bufio.Writer of its own.
+type flushBuffer struct{ *bytes.Buffer }
+
+func (flushBuffer) Flush() error { return nil }
+
+// pngEncoder reuses its compression buffers across images and goroutines.
+var pngEncoder = &png.Encoder{CompressionLevel: png.DefaultCompression, BufferPool: &pngBuffers{}}
+
+type pngBuffers struct{ p sync.Pool }
+
+func (b *pngBuffers) Get() *png.EncoderBuffer {
+	e, _ := b.p.Get().(*png.EncoderBuffer)
+	return e
+}
+
+func (b *pngBuffers) Put(e *png.EncoderBuffer) { b.p.Put(e) }
+
+// decoderInto is implemented by codecs that can decode into a caller's pixel memory
+// (used when its capacity suffices) and report the image's size at full scale, which
+// differs from the decoded size when the codec decoded at a reduced scale.
+type decoderInto interface {
+	decodeInto(data []byte, hint Hint, maxPixels int64, pix []uint8) (img *image.RGBA, full image.Point, err error)
+}
+
+// appendEncoder is implemented by codecs that can append an encoding to a caller's
+// buffer.
+type appendEncoder interface {
+	appendEncode(dst []byte, img *image.RGBA, f Format, quality int) ([]byte, error)
+}
+
+// growBytes returns b with room for n more bytes after len(b).
+func growBytes(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), len(b)+n)
+	copy(nb, b)
+	return nb
 }

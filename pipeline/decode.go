@@ -109,6 +109,11 @@ func checkSize(cfg image.Config, maxPixels int64) error {
 // decodeAny decodes data in any supported format into an opaque RGBA image, refusing
 // images whose header declares more than maxPixels pixels before decoding them.
 func decodeAny(data []byte, maxPixels int64) (*image.RGBA, error) {
+	return decodeAnyInto(data, maxPixels, nil)
+}
+
+// decodeAnyInto is decodeAny into pix's memory when its capacity suffices.
+func decodeAnyInto(data []byte, maxPixels int64, pix []uint8) (*image.RGBA, error) {
 	f, err := sniff(data)
 	if err != nil {
 		return nil, err
@@ -124,17 +129,31 @@ func decodeAny(data []byte, maxPixels int64) (*image.RGBA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", f.name, err)
 	}
-	return ToRGBA(img), nil
+	return toRGBA(img, pix), nil
 }
 
 // ToRGBA converts any image to a fresh opaque RGBA image the way PIL's convert('RGB')
 // does: alpha is dropped (straight colour kept, not composited), CMYK uses PIL's
 // formula, 16-bit colour keeps the high byte, and 16-bit grayscale is clipped to 0..255
 // as PIL clips mode "I" (so pixels match what an ImageFolder loader sees).
-func ToRGBA(src image.Image) *image.RGBA {
+func ToRGBA(src image.Image) *image.RGBA { return toRGBA(src, nil) }
+
+// newRGBA returns a w×h RGBA image in pix's memory when its capacity suffices, else in
+// fresh memory. Its pixels are not cleared.
+func newRGBA(pix []uint8, w, h int) *image.RGBA {
+	n := 4 * w * h
+	if cap(pix) < n {
+		pix = make([]uint8, n)
+	}
+	return &image.RGBA{Pix: pix[:n], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+}
+
+// toRGBA is ToRGBA into pix's memory when its capacity suffices. Every case writes
+// every byte of the result.
+func toRGBA(src image.Image, pix []uint8) *image.RGBA {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	dst := newRGBA(pix, w, h)
 	switch s := src.(type) {
 	case *image.RGBA:
 		for y := 0; y < h; y++ {
@@ -215,15 +234,73 @@ func ToRGBA(src image.Image) *image.RGBA {
 
 func ycbcrToRGBA(s *image.YCbCr, dst *image.RGBA) {
 	b := s.Rect
+	var hs, vs uint
+	switch s.SubsampleRatio {
+	case image.YCbCrSubsampleRatio444:
+	case image.YCbCrSubsampleRatio422:
+		hs = 1
+	case image.YCbCrSubsampleRatio420:
+		hs, vs = 1, 1
+	case image.YCbCrSubsampleRatio440:
+		vs = 1
+	case image.YCbCrSubsampleRatio411:
+		hs = 2
+	case image.YCbCrSubsampleRatio410:
+		hs, vs = 2, 1
+	default:
+		hs = 99 // unknown ratio: the general path below
+	}
+	if b.Min != (image.Point{}) || hs == 99 {
+		for y := 0; y < b.Dy(); y++ {
+			d := dst.Pix[y*dst.Stride:]
+			for x := 0; x < b.Dx(); x++ {
+				yi := s.YOffset(b.Min.X+x, b.Min.Y+y)
+				ci := s.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bl := color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
+				d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = r, g, bl, 255
+			}
+		}
+		return
+	}
+	w := b.Dx()
+	cw := (w + (1 << hs) - 1) >> hs
 	for y := 0; y < b.Dy(); y++ {
-		d := dst.Pix[y*dst.Stride:]
-		for x := 0; x < b.Dx(); x++ {
-			yi := s.YOffset(b.Min.X+x, b.Min.Y+y)
-			ci := s.COffset(b.Min.X+x, b.Min.Y+y)
-			r, g, bl := color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
-			d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = r, g, bl, 255
+		yrow := s.Y[y*s.YStride : y*s.YStride+w]
+		co := (y >> vs) * s.CStride
+		cb, cr := s.Cb[co:co+cw], s.Cr[co:co+cw]
+		d := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		for x, yv := range yrow {
+			r, g, bl := yCbCrToRGB(yv, cb[x>>hs], cr[x>>hs])
+			p := d[4*x : 4*x+4 : 4*x+4]
+			p[0], p[1], p[2], p[3] = r, g, bl, 255
 		}
 	}
+}
+
+// yCbCrToRGB is color.YCbCrToRGB's arithmetic, written out so that it inlines.
+func yCbCrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
+	yy1 := int32(y) * 0x10101
+	cb1 := int32(cb) - 128
+	cr1 := int32(cr) - 128
+	r := yy1 + 91881*cr1
+	if uint32(r)&0xff000000 == 0 {
+		r >>= 16
+	} else {
+		r = ^(r >> 31)
+	}
+	g := yy1 - 22554*cb1 - 46802*cr1
+	if uint32(g)&0xff000000 == 0 {
+		g >>= 16
+	} else {
+		g = ^(g >> 31)
+	}
+	bl := yy1 + 116130*cb1
+	if uint32(bl)&0xff000000 == 0 {
+		bl >>= 16
+	} else {
+		bl = ^(bl >> 31)
+	}
+	return uint8(r), uint8(g), uint8(bl)
 }
 
 // straight returns c's colour without alpha premultiplication.

@@ -97,6 +97,9 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 	ex.close()
 	res := &Result{Codec: ex.o.Codec.Name(), Skipped: ex.skippedJobs, Shard: ex.o.Shard, Resumed: ex.resumed}
 	for si, ps := range ex.plan.Shifts {
+		if ex.finished[si] {
+			continue // a previous run finished this dataset
+		}
 		m, err := ex.template(si)
 		if err != nil {
 			return nil, err
@@ -150,9 +153,9 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		}
 		// Journals go last, once every dataset is complete, so a crash before this point
 		// resumes (and rewrites the same files) instead of finding a half-finished set.
-		for si := range res.Datasets {
-			if err := os.RemoveAll(filepath.Join(ex.dirs[si], WorkDir)); err != nil {
-				return nil, fmt.Errorf("output %s: %w", ex.dirs[si], err)
+		for _, d := range res.Datasets {
+			if err := os.RemoveAll(filepath.Join(d.Dir, WorkDir)); err != nil {
+				return nil, fmt.Errorf("output %s: %w", d.Dir, err)
 			}
 		}
 	}

@@ -172,7 +172,10 @@ func TestOutputRemovedMidRun(t *testing.T) {
 	o.Shifts = []string{"vflip"}
 	o.Progress = func(int, int) {
 		if calls.Add(1) == 3 {
-			os.RemoveAll(filepath.Join(out, "vflip"))
+			// Workers may create a temporary file while the folder is being removed;
+			// retry until it is gone, as a person would.
+			for os.RemoveAll(filepath.Join(out, "vflip")) != nil {
+			}
 		}
 	}
 	_, err := Run(context.Background(), o)

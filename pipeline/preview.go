@@ -109,11 +109,14 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 		if err != nil {
 			return nil, fmt.Errorf("preview: %w", err)
 		}
-		img, err := o.Codec.Decode(data, Hint{Short: 256}, DefaultMaxPixels)
+		sc := getScratch()
+		img, full, err := sc.Decode(o.Codec, data, Hint{Short: 256}, DefaultMaxPixels)
 		if err != nil {
+			putScratch(sc)
 			return nil, fmt.Errorf("preview: decode %s: %w", src.Path, err)
 		}
-		pre := PaperPreprocess.Apply("val", img)
+		pre := cloneRGBA(sc.Preprocess(PaperPreprocess, "val", img, full))
+		putScratch(sc)
 		y := head + pad + r*(o.Cell+pad+16)
 		it := shifts.Item{Split: sp.Name, Index: src.Index, Label: src.Label}
 		for c, col := range cols {

@@ -139,8 +139,10 @@ type execution struct {
 	resumed     int
 	done        int
 	lastFlush   time.Time
-	// complete is set when --resume finds every dataset already finished.
+	// complete is set when --resume finds every dataset already finished; finished[si]
+	// when only shift si's dataset is (it is then left untouched).
 	complete bool
+	finished []bool
 }
 
 type shiftStats struct {
@@ -203,6 +205,9 @@ func newExecution(o *Options, plan *Plan) (*execution, error) {
 			st.skipped = append(st.skipped, manifests.Skip{Split: sk.Split, Source: splitRel(plan.Dataset, sk.Split, sk.Path), Reason: sk.Reason})
 		}
 		ex.stats = append(ex.stats, st)
+		if ex.finished[si] {
+			continue
+		}
 		if err := ex.makeFolders(si); err != nil {
 			return nil, err
 		}
@@ -257,6 +262,11 @@ func pathDir(p string) string {
 // skipped-inputs journal of every shift.
 func (ex *execution) openJournals() error {
 	for si, ps := range ex.plan.Shifts {
+		if ex.finished[si] {
+			ex.parts = append(ex.parts, nil)
+			ex.skipLogs = append(ex.skipLogs, nil)
+			continue
+		}
 		var parts []*partFile
 		for i := range ps.folders {
 			pf := &partFile{path: filepath.Join(ex.works[si], fmt.Sprintf("records-%d.jsonl", i))}
@@ -296,7 +306,9 @@ func (ex *execution) close() {
 		}
 	}
 	for _, j := range ex.skipLogs {
-		j.f.Close()
+		if j != nil {
+			j.f.Close()
+		}
 	}
 }
 
@@ -310,6 +322,9 @@ func (ex *execution) flush() error {
 		}
 	}
 	for _, j := range ex.skipLogs {
+		if j == nil {
+			continue
+		}
 		if err := j.w.Flush(); err != nil {
 			return fmt.Errorf("output %s: %w", j.f.Name(), err)
 		}
@@ -406,26 +421,33 @@ func (ex *execution) run(ctx context.Context) error {
 // process decodes, preprocesses, transforms, encodes and writes every output of one job.
 // Input problems make a skip; output problems are returned as errors.
 func (ex *execution) process(j *Job) (jobResult, error) {
-	outs := ex.plan.Outputs(j)
+	outs := ex.outputs(j)
 	r := jobResult{seq: j.Seq, nOuts: len(outs), source: j.Source, split: j.Split}
-	data, err := os.ReadFile(j.Abs)
+	if len(outs) == 0 {
+		return r, nil
+	}
+	// Every buffer of this image (file, pixels, encodings) comes from a Scratch reused
+	// from image to image; nothing it holds outlives this call.
+	sc := getScratch()
+	defer putScratch(sc)
+	data, err := sc.ReadFile(j.Abs)
 	if err != nil {
 		r.skip = "cannot read: " + errText(err)
 		return r, nil
 	}
-	img, err := ex.o.Codec.Decode(data, ex.hint(j.Split), ex.o.MaxPixels)
+	img, full, err := sc.Decode(ex.o.Codec, data, ex.hint(j.Split), ex.o.MaxPixels)
 	if err != nil {
 		r.skip = err.Error()
 		return r, nil
 	}
-	pre := ex.o.Preprocess.Apply(j.Split, img)
+	pre := sc.Preprocess(ex.o.Preprocess, j.Split, img, full)
 	// Outputs without a transform share one encoding of the preprocessed image, made
 	// before any transform may reuse pre's pixels.
 	var plain []byte
 	lastT := -1
 	for i, out := range outs {
 		if out.Sample.Transform == nil && plain == nil {
-			if plain, err = ex.o.Codec.Encode(pre, ex.o.Format, ex.o.Quality); err != nil {
+			if plain, err = sc.Encode(ex.o.Codec, pre, ex.o.Format, ex.o.Quality); err != nil {
 				return r, fmt.Errorf("encode %s: %w", j.Source.Path, err)
 			}
 		}
@@ -439,10 +461,10 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 		if t := out.Sample.Transform; t != nil {
 			src := pre
 			if i != lastT {
-				src = cloneRGBA(pre)
+				src = sc.Clone(pre)
 			}
 			dst = t.Apply(src, key)
-			if data, err = ex.o.Codec.Encode(dst, ex.o.Format, ex.o.Quality); err != nil {
+			if data, err = sc.Encode(ex.o.Codec, dst, ex.o.Format, ex.o.Quality); err != nil {
 				return r, fmt.Errorf("encode %s for %s: %w", j.Source.Path, ex.plan.Shifts[out.Shift].Spec, err)
 			}
 		}
@@ -536,6 +558,22 @@ func (ex *execution) emit(j *Job, r jobResult) error {
 	return nil
 }
 
+// outputs are job j's outputs in the datasets this run writes (those a previous run
+// finished are left out).
+func (ex *execution) outputs(j *Job) []Output {
+	outs := ex.plan.Outputs(j)
+	if ex.finished == nil {
+		return outs
+	}
+	live := outs[:0]
+	for _, o := range outs {
+		if !ex.finished[o.Shift] {
+			live = append(live, o)
+		}
+	}
+	return live
+}
+
 // record builds the record of one written output.
 func (ex *execution) record(j *Job, out Output, w, h int, size int64, sum string) *manifests.Record {
 	return &manifests.Record{
@@ -564,7 +602,7 @@ func (ex *execution) count(out Output, fi, label int) {
 func (ex *execution) recordSkip(j *Job, reason string, journal bool) {
 	marked := map[int]bool{}
 	src := splitRel(ex.plan.Dataset, j.Split, j.Source.Path)
-	for _, out := range ex.plan.Outputs(j) {
+	for _, out := range ex.outputs(j) {
 		if marked[out.Shift] {
 			continue
 		}

@@ -275,3 +275,35 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("damaged records: %+v", rep.Problems)
 	}
 }
+
+// TestResumeWithOneDatasetFinished covers a run killed while removing its journals: one
+// dataset is complete, the other still has its journal. Resume finishes the second and
+// leaves the first alone.
+func TestResumeWithOneDatasetFinished(t *testing.T) {
+	root := smallTree(t, 3, 4)
+	ref := t.TempDir()
+	if _, err := Run(context.Background(), baseOpts(root, ref)); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	o := baseOpts(root, out)
+	o.Progress = func(int, int) { cancel() }
+	Run(ctx, o)
+	if err := os.RemoveAll(filepath.Join(out, "vflip")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(filepath.Join(out, "vflip"), os.DirFS(filepath.Join(ref, "vflip"))); err != nil {
+		t.Fatal(err)
+	}
+	o = baseOpts(root, out)
+	o.Resume = true
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Datasets) != 1 || res.Datasets[0].Spec != "spurious-tint" {
+		t.Fatalf("resumed %+v", res.Datasets)
+	}
+	sameTree(t, datasetFiles(t, ref), datasetFiles(t, out))
+}

@@ -176,11 +176,18 @@ func (ex *execution) prepare() (workState, error) {
 		}
 		states[stateFresh] = append(states[stateFresh], ps.Spec)
 	}
-	if c := states[stateComplete]; len(c) > 0 {
-		if len(c) == len(ex.plan.Shifts) {
-			return stateComplete, nil
+	if c := states[stateComplete]; len(c) == len(ex.plan.Shifts) {
+		return stateComplete, nil
+	}
+	// Datasets a previous run already finished (it was killed while removing its
+	// journals, say) are left as they are; the others are resumed or started.
+	ex.finished = make([]bool, len(ex.plan.Shifts))
+	for si, ps := range ex.plan.Shifts {
+		for _, spec := range states[stateComplete] {
+			if ps.Spec == spec {
+				ex.finished[si] = true
+			}
 		}
-		return 0, fmt.Errorf("--resume: %s already complete but %s not; resume the others without the complete ones", strings.Join(c, ", "), strings.Join(append(states[stateFresh], states[stateResume]...), ", "))
 	}
 	if len(states[stateResume]) > 0 {
 		return stateResume, nil
@@ -324,6 +331,9 @@ func fileMatches(path string, size int64, sum string) bool {
 func (ex *execution) restore() (int, error) {
 	limit := len(ex.shardJobs)
 	for si := range ex.plan.Shifts {
+		if ex.finished[si] {
+			continue
+		}
 		c, err := ex.cursor(si)
 		if err != nil {
 			return 0, err
@@ -340,6 +350,9 @@ func (ex *execution) restore() (int, error) {
 	}
 	skipped := map[int]bool{}
 	for si := range ex.plan.Shifts {
+		if ex.finished[si] {
+			continue
+		}
 		c, err := ex.cursor(si)
 		if err != nil {
 			return 0, err

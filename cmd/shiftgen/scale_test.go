@@ -75,8 +75,8 @@ func compareTrees(t *testing.T, want, got map[string]string) {
 	}
 }
 
-// TestCrashAndResume kills real `shiftgen generate` processes with SIGKILL at several
-// moments, resumes each, and compares the result with an uninterrupted run.
+// TestCrashAndResume kills real `shiftgen generate` processes with SIGKILL after several
+// numbers of written images, resumes each, and compares the result with an uninterrupted run.
 func TestCrashAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode")
@@ -92,26 +92,42 @@ func TestCrashAndResume(t *testing.T) {
 	}
 	want := tree(t, ref)
 	interrupted := 0
-	for _, delay := range []time.Duration{20 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond, 900 * time.Millisecond} {
+	// Kill when k images have been written (k = 0: as soon as the process starts).
+	for _, k := range []int{0, 5, 40, 90} {
 		out := t.TempDir()
 		cmd := self(args(out)...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(delay)
+		deadline := time.Now().Add(2 * time.Minute)
+		for countImages(out) < k && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
+		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
-		if _, err := os.Stat(filepath.Join(out, "vflip", ".work")); err == nil {
+		if _, err := os.Stat(filepath.Join(out, "vflip", manifests.ManifestFile)); err != nil {
 			interrupted++
 		}
 		if b, err := self(append(args(out), "--resume")...).CombinedOutput(); err != nil {
-			t.Fatalf("resume after %v: %v\n%s", delay, err, b)
+			t.Fatalf("resume after a kill at %d images: %v\n%s", k, err, b)
 		}
 		compareTrees(t, want, tree(t, out))
 	}
 	if interrupted < 2 {
 		t.Fatalf("only %d of 4 kills landed mid-run; the test did not exercise resume", interrupted)
 	}
+}
+
+// countImages counts the finished image files below dir.
+func countImages(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".jpg") {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // TestShardProcessesMerge runs shards 1/3, 2/3 and 3/3 as separate processes, merges

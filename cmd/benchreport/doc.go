@@ -1,0 +1,28 @@
+//go:build unix
+
+// Command benchreport measures shiftgen against the PIL + NumPy reference script and
+// against the codec's own cost, on the same images and cores, and prints a Markdown
+// report (`make bench` runs it after the Go micro-benchmarks):
+//
+//   - end-to-end `shiftgen generate --shift spurious-tint` throughput at -workers, and
+//     that of ../shared/bench/reference_tint.py with as many processes; the two run in
+//     alternation for -rounds rounds, and the ratio is the median of the rounds' ratios;
+//   - the codec floor: decode at the best DCT scale plus JPEG encode of the 256×256
+//     result, on one thread, per image; and shiftgen's --workers 1 time per source image
+//     as a multiple of it, each single-worker run next to a floor pass;
+//   - shiftgen's peak RSS (from the process's rusage) on the sample and on the sample
+//     repeated -copies times (hard links, or copies where links fail);
+//   - whether two runs wrote the same bytes, and how far the fast codec's output is from
+//     the pure-Go codec's.
+//
+// The shiftgen binary (-bin) runs as a subprocess, so its RSS and CPU time are its own.
+// Build benchreport with the same tags as the binary: its in-process codec (for the
+// floor) must be the binary's, and the report warns when it is not. Outputs go to a
+// folder under -tmp and are deleted at the end; on a machine where other work deletes
+// many files, -tmp /dev/shm avoids the file system's slow inode allocation right after
+// deletions, which otherwise makes the figures vary from run to run.
+//
+// Usage:
+//
+//	go run -tags turbojpeg ./cmd/benchreport -bin bin/shiftgen [-in ../shared/imagenet-sample] [-workers 2] [-rounds 3] [-tmp /dev/shm]
+package main
