@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/shifts"
 )
 
 // encodeJPEG returns img as a JPEG of the given quality (image/jpeg, 4:2:0).
@@ -276,7 +277,7 @@ func TestToRGBAYCbCrFastPath(t *testing.T) {
 		for i := range y.Cb {
 			y.Cb[i], y.Cr[i] = src.Pix[(i*4+1)%len(src.Pix)], src.Pix[(i*4+2)%len(src.Pix)]
 		}
-		got := ToRGBA(y)
+		got := shifts.ToRGBA(y)
 		for py := 0; py < 23; py++ {
 			for px := 0; px < 37; px++ {
 				c := y.YCbCrAt(px, py)

@@ -6,6 +6,8 @@ import (
 	"image/png"
 	"os"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/shifts"
 )
 
 var regen = flag.Bool("regen", false, "rewrite golden files")
@@ -38,7 +40,7 @@ func TestPreviewGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ToRGBA(g)
+	want := shifts.ToRGBA(g)
 	if want.Rect != sheet.Rect {
 		t.Fatalf("golden is %v, sheet %v", want.Rect, sheet.Rect)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/shiftgen/shiftgen/pipeline/internal/resample"
+	"github.com/shiftgen/shiftgen/shifts"
 )
 
 // precisionBits is PIL's fixed-point precision for 8-bit resampling (32 - 8 - 2).
@@ -151,7 +152,7 @@ func (r *resizer) kernel(in, out, from, count int) *kernel {
 func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, rw, rh int, crop image.Rectangle) *image.RGBA {
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	cw, ch := crop.Dx(), crop.Dy()
-	out := newRGBA(pix, cw, ch)
+	out := shifts.NewRGBA(pix, cw, ch)
 	if rw == sw && rh == sh {
 		for y := 0; y < ch; y++ {
 			o := src.PixOffset(crop.Min.X, crop.Min.Y+y)

@@ -44,7 +44,7 @@ func decodePNGFile(t testing.TB, path string) *image.RGBA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ToRGBA(img)
+	return shifts.ToRGBA(img)
 }
 
 // TestTintAndFlipExact runs the real pipeline with PNG output and no preprocessing and

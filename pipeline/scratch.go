@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/shiftgen/shiftgen/shifts"
 )
 
 // maxKeep is the largest buffer a Scratch keeps for the next image (bytes): enough for
@@ -113,7 +115,7 @@ func (s *Scratch) Preprocess(p Preprocess, split string, img *image.RGBA, full i
 // Clone copies img (with a zero origin).
 func (s *Scratch) Clone(img *image.RGBA) *image.RGBA {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	c := newRGBA(s.clone, w, h)
+	c := shifts.NewRGBA(s.clone, w, h)
 	for y := 0; y < h; y++ {
 		o := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
 		copy(c.Pix[y*c.Stride:(y+1)*c.Stride], img.Pix[o:o+4*w])
