@@ -1,0 +1,81 @@
+package imagenetc
+
+import (
+	"image"
+	"math/rand/v2"
+)
+
+// GlassBlur blurs the image, shuffles pixels locally and blurs again, as
+// imagecorruptions' glass_blur does: a Gaussian blur of σ = Sigma truncated to bytes;
+// then Iterations sweeps over the interior from the bottom-right corner, each pixel
+// (h, w) taking the value of (h + dy, w + dx) with dx, dy uniform in
+// [−MaxDelta, MaxDelta − 1] (a one-way copy: NumPy's tuple "swap" of two views does not
+// exchange); then the same blur again, truncated to bytes.
+type GlassBlur struct {
+	// Sigma is the standard deviation of both blurs in pixels.
+	Sigma float64 `json:"sigma"`
+	// MaxDelta bounds the pixel displacement.
+	MaxDelta int `json:"max_delta"`
+	// Iterations is the number of shuffling sweeps.
+	Iterations int `json:"iterations"`
+}
+
+// GlassBlurSeverities holds GlassBlur at severities 1..5.
+var GlassBlurSeverities = [5]GlassBlur{{0.7, 1, 2}, {0.9, 2, 1}, {1, 2, 3}, {1.1, 3, 2}, {1.5, 4, 2}}
+
+type glassPlan struct {
+	k                  []float32
+	firstFlat, outFlat *[256]uint8
+}
+
+var glassPlans cache[float64, *glassPlan]
+
+// Corrupt applies the glass effect in place. It draws two offsets (dx, then dy) per
+// visited pixel per sweep.
+func (c GlassBlur) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	w, h := dims(img)
+	n := w * h * 3
+	buf := u8pool.get(2 * n)
+	defer u8pool.put(buf)
+	a, b := buf[:n], buf[n:]
+	getRGB(img, a)
+	var p *glassPlan
+	if c.Sigma > 0 {
+		p = glassPlans.get(c.Sigma, func() *glassPlan {
+			k := gaussKernel(c.Sigma, gaussRadius(c.Sigma, 4))
+			return &glassPlan{k: kernel32(k), firstFlat: gaussFlat(k, false), outFlat: gaussFlat(k, true)}
+		})
+		blurBytes(a, b, w, h, p.k, p.firstFlat)
+		a, b = b, a
+	}
+	d := c.MaxDelta
+	if d > 0 && c.Iterations > 0 {
+		st := newStream(r)
+		span := uint32(2 * d)
+		pow2 := span&(span-1) == 0
+		for it := 0; it < c.Iterations; it++ {
+			for y := h - d; y > d; y-- {
+				for x := w - d; x > d; x-- {
+					var dx, dy int
+					if pow2 {
+						v := st.next()
+						dx = int(uint32(v)&(span-1)) - d
+						dy = int(uint32(v>>32)&(span-1)) - d
+					} else {
+						dx = int(st.intn(span)) - d
+						dy = int(st.intn(span)) - d
+					}
+					o := (y*w + x) * 3
+					s := ((y+dy)*w + x + dx) * 3
+					a[o], a[o+1], a[o+2] = a[s], a[s+1], a[s+2]
+				}
+			}
+		}
+	}
+	if p != nil {
+		blurBytes(a, b, w, h, p.k, p.outFlat)
+		a = b
+	}
+	putRGB(img, a)
+	return img
+}

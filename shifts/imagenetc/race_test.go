@@ -1,0 +1,5 @@
+//go:build race
+
+package imagenetc
+
+const raceEnabled = true

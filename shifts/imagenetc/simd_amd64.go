@@ -1,0 +1,43 @@
+//go:build amd64 && !purego
+
+package imagenetc
+
+// useAVX2 reports whether the CPU and OS support AVX2 (CPUID and XGETBV).
+var useAVX2 = func() bool {
+	_, _, c1, _ := cpuid(1, 0)
+	if c1&(1<<27) == 0 || c1&(1<<28) == 0 { // OSXSAVE, AVX
+		return false
+	}
+	if lo, _ := xgetbv(); lo&6 != 6 { // XMM and YMM state enabled by the OS
+		return false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	return b7&(1<<5) != 0 // AVX2
+}()
+
+func cpuid(eax, ecx uint32) (a, b, c, d uint32)
+func xgetbv() (eax, edx uint32)
+
+//go:noescape
+func axpyAVX2(dst, x []float32, a float32)
+
+//go:noescape
+func axpyDiffAVX2(dst, x, c []float32, a float32)
+
+//go:noescape
+func symDiffAVX2(dst, x, y, c []float32, a float32)
+
+//go:noescape
+func lerpAddAVX2(dst, x, y []float32, t float32)
+
+//go:noescape
+func axpyDiff4AVX2(dst, c []float32, x0, x1, x2, x3 *float32, w *[4]float32)
+
+//go:noescape
+func symDiff4AVX2(dst, c []float32, x0, x1, x2, x3, y0, y1, y2, y3 *float32, w *[4]float32)
+
+//go:noescape
+func axpy64AVX2(dst, x []float64, a float64)
+
+//go:noescape
+func addSubAVX2(dst, x, y []uint64)
