@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/disintegration/imaging"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
@@ -128,7 +129,8 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 			}
 			x := pad + c*(o.Cell+pad)
 			cell := fit(out, o.Cell)
-			draw.Draw(sheet, image.Rect(x, y, x+cell.Rect.Dx(), y+cell.Rect.Dy()), cell, image.Point{}, draw.Src)
+			cb := cell.Bounds()
+			draw.Draw(sheet, image.Rect(x, y, x+cb.Dx(), y+cb.Dy()), cell, cb.Min, draw.Src)
 			if c == 0 {
 				label(sheet, face, x, y+o.Cell+13, ds.Classes[src.Label], o.Cell)
 			}
@@ -193,14 +195,10 @@ func pickRows(sp *Split, classes, n int) []Source {
 	return out
 }
 
-// fit scales img so its longer side is size (antialiased bilinear).
-func fit(img *image.RGBA, size int) *image.RGBA {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	nw, nh := size, max(1, h*size/w)
-	if h > w {
-		nw, nh = max(1, w*size/h), size
-	}
-	return ResizeCrop(img, nw, nh, image.Rect(0, 0, nw, nh))
+// fit scales img so its longer side is size, with a Lanczos filter: the sheet is for
+// eyes, so it favours sharp thumbnails over Pillow-exact resampling.
+func fit(img *image.RGBA, size int) image.Image {
+	return imaging.Fit(img, size, size, imaging.Lanczos)
 }
 
 func previewFaces() (font.Face, font.Face, error) {
