@@ -24,7 +24,7 @@ import (
 // them once, before reading anything.
 type IndexOptions struct {
 	// In is the ImageFolder root to index (required): root/<class>/<image> or
-	// root/{train,val}/<class>/<image>, scanned exactly as Scan does (SPEC §2).
+	// root/{train,val}/<class>/<image>, scanned exactly as Scan does.
 	In string
 	// SourceName is what the manifest records as the source; empty means In.
 	SourceName string

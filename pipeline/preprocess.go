@@ -11,7 +11,7 @@ type Preprocess string
 
 // The preprocessing modes.
 const (
-	// PaperPreprocess is the paper's (SPEC §3): val images shorter side 256 with
+	// PaperPreprocess is the paper's: val images shorter side 256 with
 	// antialiased bilinear resampling, then centre crop 256×256; train images longer
 	// side at most 256, aspect kept.
 	PaperPreprocess Preprocess = "paper"

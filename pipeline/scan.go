@@ -72,7 +72,7 @@ type ScanOptions struct {
 
 // Scan reads root. If root holds "train" and/or "val" folders those are the splits;
 // otherwise root itself is one split named "val". Classes, labels and indices follow
-// torchvision ImageFolder (SPEC §2). Every split must have the same class folders.
+// torchvision ImageFolder. Every split must have the same class folders.
 func Scan(root string, opt ScanOptions) (*Dataset, error) {
 	st, err := os.Stat(root)
 	if err != nil {

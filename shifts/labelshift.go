@@ -2,7 +2,7 @@ package shifts
 
 import "fmt"
 
-// LabelShift is the paper's label shift (SPEC §4.2), an in-support shift that only
+// LabelShift is the paper's label shift, an in-support shift that only
 // changes class proportions. Half of the classes are "minority" classes:
 //
 //	pref = [True]·(K/2) + [False]·(K − K/2), shuffled by RandomState(seed).shuffle

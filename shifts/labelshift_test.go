@@ -232,7 +232,7 @@ func syntheticSplit(classes int) (items []Item, sizes []int) {
 }
 
 // TestLabelShiftKeptCounts checks, on a synthetic 1000-class split, that every class
-// keeps exactly int(rate·n_c) images with the SPEC's rates computed in float64.
+// keeps exactly int(rate·n_c) images with the paper's rates computed in float64.
 func TestLabelShiftKeptCounts(t *testing.T) {
 	items, sizes := syntheticSplit(1000)
 	for _, p := range []float64{0.1, 0.15, 0.2, 0.25, 0.3} {
@@ -342,7 +342,7 @@ for lp in (P, 1 - P):
 	}
 }
 
-// TestLabelShiftPermutationMatchesNumPy checks the SPEC's formulation directly: the kept
+// TestLabelShiftPermutationMatchesNumPy checks the paper's formulation directly: the kept
 // images of class c are its images (in index order) at the first int(rate·n_c) positions of
 // RandomState(c).permutation(n_c), here with the classes' images interleaved in the split.
 func TestLabelShiftPermutationMatchesNumPy(t *testing.T) {

@@ -5,7 +5,7 @@ import "image"
 // Kind says whether a shift stays inside the reference distribution's support.
 type Kind string
 
-// The two kinds of shift (SPEC §1).
+// The two kinds of shift.
 const (
 	// InSupport shifts only change proportions: every shifted image could have been
 	// drawn from the reference distribution.

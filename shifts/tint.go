@@ -13,7 +13,7 @@ const DefaultTintTableSize = 1281167
 // TintClasses is the number of tint colours in the paper's palette.
 const TintClasses = 1000
 
-// TintTable holds the paper's tint draws (SPEC §4.1), all from RandomState(seed):
+// TintTable holds the paper's tint draws, all from RandomState(seed):
 // Colors = uniform(size=(1000, 3)), RandomClass = choice(1000, size=N),
 // Spurious = uniform(size=N) < p.
 type TintTable struct {

@@ -209,7 +209,7 @@ func TestVFlip(t *testing.T) {
 	}
 }
 
-// TestTintShiftSampling checks which tint each distribution picks (SPEC §4.1–4.2).
+// TestTintShiftSampling checks which tint each distribution picks.
 func TestTintShiftSampling(t *testing.T) {
 	env := Env{Classes: 1000, TintTableSize: 5000}
 	st, err := NewTintShift(true, TintParams{P: 0.5, Alpha: 0.25}, env)

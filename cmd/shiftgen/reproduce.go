@@ -23,7 +23,7 @@ func reproduceCommand() *cli.Command {
 		},
 		Subcommands: []*cli.Command{{
 			Name:  "logreg",
-			Usage: "the logistic-regression picture (SPEC §7): initialisation matters out of support only",
+			Usage: "the logistic-regression picture: initialisation matters out of support only",
 			Description: "Trains logistic regressions by gradient descent on reference data confined to a subspace W,\n" +
 				"from scratch (baselines: varying training size and steps) and from several pre-trained\n" +
 				"initialisations, then measures their effective robustness with the eval code on an in-support\n" +

@@ -13,7 +13,7 @@ import (
 func splitCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "split",
-		Usage: "split a natural shift into in-support and out-of-support parts with a domain classifier (SPEC §6)",
+		Usage: "split a natural shift into in-support and out-of-support parts with a domain classifier",
 		UsageText: "shiftgen split --reference MANIFEST --reference-features FILE --shifted MANIFEST --shifted-features FILE --out DIR\n" +
 			"shiftgen split --reference MANIFEST --shifted MANIFEST --scores FILE --out DIR",
 		Description: "Trains a K-fold cross-fitted, L2-regularised logistic regression (regularisation chosen by inner\n" +

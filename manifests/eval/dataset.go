@@ -196,7 +196,7 @@ func cleanPath(p string) string {
 
 // npyOrder lists each distribution's images of the evaluated split in the order in which
 // torchvision's ImageFolder enumerates the folder DIST/SPLIT: class folder by name, then
-// folders in sorted order of their path, then file names sorted (SPEC §2). A path that
+// folders in sorted order of their path, then file names sorted. A path that
 // does not start with DIST/SPLIT/ is taken relative to that root as it is.
 func (d *Dataset) npyOrder() [2][]int32 {
 	type key struct {

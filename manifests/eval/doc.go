@@ -1,4 +1,4 @@
-// Package eval measures effective robustness (SPEC §5): given each model's accuracy on a
+// Package eval measures effective robustness: given each model's accuracy on a
 // reference and a shifted distribution, it fits the line that baseline models (trained
 // from scratch) follow on a probit or logit scale and reports how far every model lies
 // above it, with the paper's t-band interval and an optional seeded bootstrap.
@@ -13,7 +13,7 @@
 //
 // Run ties these together for the shiftgen eval command; Report.Write renders the result
 // as a table, CSV, Markdown or JSON (a stable contract), and Plot draws the figure a paper
-// would show. Logreg reproduces the paper's logistic-regression picture (SPEC §7) through
+// would show. Logreg reproduces the paper's logistic-regression picture through
 // the same code.
 //
 // Everything is deterministic for a given seed: every random draw comes from a generator

@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// LogregConfig sets up the paper's logistic-regression picture (SPEC §7). Inputs have
+// LogregConfig sets up the paper's logistic-regression picture. Inputs have
 // Dim in-support coordinates x_W and one out-of-support coordinate x_⊥. In the
 // reference distribution x_⊥ = 0, class +1 has x_W ~ N(Mu·e, I) and class −1 has
 // x_W ~ N(−Mu·e, Sigma²·I) (e the unit diagonal), and classes are balanced. The
@@ -283,9 +283,9 @@ func (r *LogregResult) Write(w io.Writer, format string) error {
 	var b bytes.Buffer
 	fi, fo := r.InSupport.Fit, r.OutOfSupport.Fit
 	if md {
-		b.WriteString("### logistic regression: in-support vs out-of-support (SPEC §7)\n\n")
+		b.WriteString("### logistic regression: in-support vs out-of-support\n\n")
 	} else {
-		b.WriteString("logistic regression: in-support vs out-of-support (SPEC §7)\n\n")
+		b.WriteString("logistic regression: in-support vs out-of-support\n\n")
 	}
 	rows := [][]string{{"initialisation", "w_perp init", "w_perp final", "models", "in-support ER pp [95% CI]", "out-of-support ER pp [95% CI]"}}
 	for _, i := range r.Inits {

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestLogreg checks the picture of SPEC §7: w_⊥ never moves; every initialisation has
+// TestLogreg checks the picture of the paper: w_⊥ never moves; every initialisation has
 // the in-support behaviour of training from scratch; out-of-support ER follows w_⊥.
 func TestLogreg(t *testing.T) {
 	r, err := Logreg(LogregConfig{})

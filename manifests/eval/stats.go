@@ -12,7 +12,7 @@ import (
 // Scale is the transform T under which baseline accuracies are fitted by a line.
 type Scale string
 
-// The two scales (SPEC §5).
+// The two scales.
 const (
 	// Probit is Φ⁻¹, the inverse standard normal CDF: the paper's default.
 	Probit Scale = "probit"
@@ -61,7 +61,7 @@ func (s Scale) Inv(t float64) float64 {
 
 // Fit is a line fitted by ordinary least squares to baseline models on a scale:
 // Scale.T(shift) ≈ Slope·Scale.T(ref) + Intercept. The other fields are what the
-// paper's confidence band needs (SPEC §5).
+// paper's confidence band needs.
 type Fit struct {
 	Scale     Scale
 	Slope     float64
@@ -135,7 +135,7 @@ func (f Fit) Predict(ref float64) float64 {
 }
 
 // Band returns the 95 % confidence band of the line at reference accuracy ref, as
-// shifted accuracies lo ≤ hi (SPEC §5).
+// shifted accuracies lo ≤ hi.
 func (f Fit) Band(ref float64) (lo, hi float64) {
 	tx := f.Scale.T(ref)
 	yh := f.Slope*tx + f.Intercept

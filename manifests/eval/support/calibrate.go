@@ -66,7 +66,7 @@ func sigmoid(z float64) float64 {
 }
 
 // Calibrate returns the temperature α minimising the mean binary cross-entropy of the
-// probabilities sigmoid(α·scores[i]) for labels positive[i] (SPEC §6 step 3). The loss is
+// probabilities sigmoid(α·scores[i]) for labels positive[i] (the paper's step 3). The loss is
 // convex in α; its derivative is bracketed and its root found by safeguarded Newton
 // steps, to a relative precision of 1e-12. Both classes must be present; scores must be
 // finite.
@@ -149,7 +149,7 @@ func Calibrate(scores []float64, positive []bool) (float64, error) {
 
 // LogDensityRatio returns log(p_shift(x)/p_ref(x)) for an example with out-of-fold logit
 // score, temperature alpha and nRef reference and nShift shifted examples in the pool
-// (SPEC §6 step 4): q = sigmoid(α·score) and p_shift/p_ref = q/(1−q)·nRef/nShift, so the
+// (the paper's step 4): q = sigmoid(α·score) and p_shift/p_ref = q/(1−q)·nRef/nShift, so the
 // log ratio is α·score + log(nRef/nShift).
 func LogDensityRatio(score, alpha float64, nRef, nShift int) float64 {
 	return alpha*score + math.Log(float64(nRef)/float64(nShift))
@@ -157,7 +157,7 @@ func LogDensityRatio(score, alpha float64, nRef, nShift int) float64 {
 
 // OutOfSupport reports whether a shifted example with log density ratio logRatio
 // (log p_shift/p_ref) lies out of the reference's support at threshold epsilon: when
-// p_ref/p_shift ≤ epsilon (SPEC §6 step 5).
+// p_ref/p_shift ≤ epsilon (the paper's step 5).
 func OutOfSupport(logRatio, epsilon float64) bool {
 	return -logRatio <= math.Log(epsilon)
 }

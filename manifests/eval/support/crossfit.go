@@ -121,7 +121,7 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// CrossFit trains the domain classifier of SPEC §6 with K-fold cross-fitting: examples
+// CrossFit trains the domain classifier of the paper with K-fold cross-fitting: examples
 // (rows, all of one length and finite; shifted[i] is example i's domain) are split into
 // K folds, stratified by domain and shuffled with o.Seed, and each fold is scored by an
 // L2-regularised logistic regression trained on the other folds. The regularisation is

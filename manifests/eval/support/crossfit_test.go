@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestSplitRecoversFarCluster is the acceptance test: reference points are
+// TestSplitRecoversFarCluster is the acceptance test: reference points are
 // Gaussian; shifted points are a mixture of reference-like points and a far cluster.
 // The whole method (cross-fitting, calibration, density ratio, threshold) must find the
 // far cluster out of support with ≥ 95 % precision and recall and keep the
@@ -200,7 +200,7 @@ func TestCrossFitCancel(t *testing.T) {
 	}
 }
 
-// BenchmarkCrossFit measures a small split; splitbench measures the issue's
+// BenchmarkCrossFit measures a small split; splitbench measures the
 // 150,000 × 768 case.
 func BenchmarkCrossFit(b *testing.B) {
 	rows, shifted, _ := synth(20000, 10000, 64, 0.3, 6, 1)

@@ -1,5 +1,5 @@
 // Package support splits a natural distribution shift into an in-support and an
-// out-of-support part, as SPEC §6 describes: a domain classifier learns to tell
+// out-of-support part, as the paper describes: a domain classifier learns to tell
 // reference examples from shifted ones, each example is scored by a model that never
 // saw it (K-fold cross-fitting), the scores are calibrated by one temperature, and the
 // calibrated probabilities give each shifted example's density ratio

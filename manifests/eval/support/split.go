@@ -153,7 +153,7 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Run splits the shifted dataset into an in-support and an out-of-support part (SPEC §6)
+// Run splits the shifted dataset into an in-support and an out-of-support part
 // and writes Out/manifest.json and Out/records.jsonl: the reference examples' records,
 // relabelled "reference", then the shifted examples', relabelled "shifted", each with
 // its score, density ratio and log density ratio, the shifted ones with "support" ("in"

@@ -1,5 +1,5 @@
 // Command splitbench measures shiftgen split at scale: it generates feature files of
-// known support (by default the issue's 150,000 × 768 float32: 100,000 reference and
+// known support (by default the 150,000 × 768 float32: 100,000 reference and
 // 50,000 shifted examples) with their manifests, runs support.Run on them as `shiftgen
 // split` does, and reports the wall time, CPU time, peak memory (maximum resident set
 // size) and how well the known out-of-support examples were recovered.
