@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 
 	"github.com/shiftgen/shiftgen/shifts"
@@ -190,7 +191,7 @@ func DirName(spec string) (string, error) {
 	for k := range settings {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	sort.Strings(keys)
 	parts := []string{name}
 	for _, k := range keys {
 		parts = append(parts, k+"-"+settings[k])

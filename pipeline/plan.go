@@ -4,13 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/shiftgen/shiftgen/shifts"
 )
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 // Output is one image file the plan writes.
 type Output struct {

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -624,10 +623,6 @@ func (ex *execution) folderIndex(ps *PlannedShift, d shifts.Distribution, split 
 	}
 	panic("pipeline: output for a folder the plan does not have")
 }
-
-// ErrSkipped is returned by callers that want a distinct status for runs that skipped
-// inputs; Run itself reports skips in Result.Skipped.
-var ErrSkipped = errors.New("some inputs were skipped")
 
 // errVanished explains an output folder removed while the run was writing it.
 func errVanished(path string) error {
