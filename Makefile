@@ -7,7 +7,7 @@ GO      ?= go
 TAGS    ?= $(shell pkg-config --exists libturbojpeg 2>/dev/null && echo turbojpeg)
 # The library's version, recorded as the codec's name in manifests.
 TURBO_VERSION := $(shell pkg-config --modversion libturbojpeg 2>/dev/null)
-LDFLAGS := $(if $(TURBO_VERSION),-X github.com/shiftgen/shiftgen/pipeline.turboVersion=$(TURBO_VERSION))
+LDFLAGS := $(if $(TURBO_VERSION),-X github.com/shiftgen/shiftgen/pipeline/imageio.turboVersion=$(TURBO_VERSION))
 BENCHFLAGS ?=
 BIN     := bin/shiftgen
 PKGS    := ./...

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/shifts"
 )
@@ -18,7 +20,7 @@ func TestEveryShiftGenerates(t *testing.T) {
 	for _, e := range shifts.Entries() {
 		specs = append(specs, e.Name)
 	}
-	res, err := Run(context.Background(), Options{In: root, Out: out, Shifts: specs, Workers: 2, TintTableSize: 100, Preprocess: NoPreprocess})
+	res, err := Run(context.Background(), Options{In: root, Out: out, Shifts: specs, Workers: 2, TintTableSize: 100, Preprocess: imageio.NoPreprocess})
 	if err != nil {
 		t.Fatal(err)
 	}

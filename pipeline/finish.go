@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/shiftgen/shiftgen/manifests"
 )
 
@@ -42,7 +44,7 @@ func (ex *execution) template(si int) (*manifests.Manifest, error) {
 		Codec:      ex.o.Codec.Name(),
 		Source:     ex.o.SourceName,
 	}
-	if ex.o.Format == JPEG {
+	if ex.o.Format == imageio.JPEG {
 		m.Quality = ex.o.Quality
 	}
 	for i, c := range ex.plan.Dataset.Classes {

@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+	"github.com/shiftgen/shiftgen/pipeline/internal/testimage"
+
 	"github.com/shiftgen/shiftgen/manifests"
 )
 
@@ -61,7 +64,7 @@ func TestHostileInputs(t *testing.T) {
 		"b/sixteen.png":             encodePNG(t, g16),
 		"b/palette.png":             encodePNG(t, pal),
 		"b/one.png":                 encodePNG(t, one),
-		"b/huge.png":                hugePNG(30000, 30000),
+		"b/huge.png":                testimage.HugePNG(30000, 30000),
 		"b/ünïcode ñame.jpeg":       jpg,
 		"b/new\nline.jpeg":          jpg,
 		"c/vanishing.jpg":           jpg,
@@ -69,9 +72,9 @@ func TestHostileInputs(t *testing.T) {
 		"d/.keep-empty-class/x.txt": []byte("not an image"),
 	}
 	for name, data := range files {
-		writeFile(t, filepath.Join(root, name), data)
+		testimage.WriteFile(t, filepath.Join(root, name), data)
 	}
-	writeFile(t, filepath.Join(outside, "secret.jpg"), jpg)
+	testimage.WriteFile(t, filepath.Join(outside, "secret.jpg"), jpg)
 	if err := os.Symlink(filepath.Join(outside, "secret.jpg"), filepath.Join(root, "c", "outside.jpg")); err != nil {
 		t.Fatal(err)
 	}
@@ -145,12 +148,12 @@ func TestHostileInputs(t *testing.T) {
 	}
 	// The CMYK image's pixels are Pillow's (within JPEG decoder differences).
 	pil, _ := os.ReadFile("../testdata/hostile/cmyk.jpg.pil-rgb")
-	img, err := decodeAny(cmyk, 0)
+	img, err := imageio.GoCodec{}.Decode(cmyk, imageio.Hint{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sum int
-	for i, v := range rgbBytes(img) {
+	for i, v := range testimage.RGBBytes(img) {
 		d := int(v) - int(pil[i])
 		if d < 0 {
 			d = -d

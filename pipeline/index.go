@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/shiftgen/shiftgen/manifests"
 )
 
@@ -310,7 +312,7 @@ func indexFile(abs string) indexed {
 	if err != nil {
 		return indexed{skip: "cannot read: " + errText(err)}
 	}
-	_, cfg, err := Config(data)
+	_, cfg, err := imageio.Config(data)
 	if err != nil {
 		return indexed{skip: err.Error()}
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shiftgen/shiftgen/pipeline/internal/testimage"
+
 	"github.com/shiftgen/shiftgen/manifests"
 )
 
@@ -24,10 +26,10 @@ func v2Tree(t *testing.T) string {
 	root := filepath.Join(t.TempDir(), "data", "imagenetv2")
 	for i, c := range []string{"0", "1", "2", "10"} {
 		for k := 0; k < 2+i%2; k++ {
-			writePNG(t, filepath.Join(root, c, fmt.Sprintf("img%d.png", k)), 3+k, 2+i, gradient)
+			testimage.WritePNG(t, filepath.Join(root, c, fmt.Sprintf("img%d.png", k)), 3+k, 2+i, testimage.Gradient)
 		}
 	}
-	writeFile(t, filepath.Join(root, "10", "broken.jpeg"), []byte("not an image"))
+	testimage.WriteFile(t, filepath.Join(root, "10", "broken.jpeg"), []byte("not an image"))
 	return root
 }
 
@@ -111,7 +113,7 @@ func TestIndexNumberedFolders(t *testing.T) {
 func TestIndexSubsetOfWnids(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "r")
 	for _, c := range []string{"n03", "n07", "n11"} {
-		writePNG(t, filepath.Join(root, c, "a.png"), 2, 2, gradient)
+		testimage.WritePNG(t, filepath.Join(root, c, "a.png"), 2, 2, testimage.Gradient)
 	}
 	out := filepath.Join(t.TempDir(), "out")
 	if _, err := Index(context.Background(), IndexOptions{In: root, Out: out, Classes: wnids12, Distribution: "reference"}); err != nil {
@@ -136,7 +138,7 @@ func TestIndexNoClassMap(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "in")
 	for _, s := range []string{"train", "val"} {
 		for _, c := range []string{"b", "a"} {
-			writePNG(t, filepath.Join(root, s, c, "x.png"), 2, 2, gradient)
+			testimage.WritePNG(t, filepath.Join(root, s, c, "x.png"), 2, 2, testimage.Gradient)
 		}
 	}
 	out := filepath.Join(t.TempDir(), "out")
@@ -166,7 +168,7 @@ func TestIndexDeterministic(t *testing.T) {
 		if _, err := Index(context.Background(), IndexOptions{In: root, Out: out, Classes: wnids12, Workers: w}); err != nil {
 			t.Fatal(err)
 		}
-		files := readTree(t, out)
+		files := testimage.ReadTree(t, out)
 		delete(files, manifests.RunFile)
 		if prev != nil {
 			for name, b := range files {
@@ -205,7 +207,7 @@ func TestIndexErrors(t *testing.T) {
 	}
 	// An existing, non-empty output needs Force.
 	out := filepath.Join(t.TempDir(), "out")
-	writeFile(t, filepath.Join(out, "keep"), []byte("x"))
+	testimage.WriteFile(t, filepath.Join(out, "keep"), []byte("x"))
 	if _, err := Index(context.Background(), IndexOptions{In: root, Out: out}); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("non-empty output: %v", err)
 	}
@@ -231,13 +233,13 @@ func TestIndexCancel(t *testing.T) {
 func TestReadClassList(t *testing.T) {
 	dir := t.TempDir()
 	txt := filepath.Join(dir, "LOC_synset_mapping.txt")
-	writeFile(t, txt, []byte("# ImageNet\nn01440764 tench, Tinca tinca\n\nn01443537 goldfish\r\nn01484850\n"))
+	testimage.WriteFile(t, txt, []byte("# ImageNet\nn01440764 tench, Tinca tinca\n\nn01443537 goldfish\r\nn01484850\n"))
 	got, err := ReadClassList(txt)
 	if err != nil || !slices.Equal(got, []string{"n01440764", "n01443537", "n01484850"}) {
 		t.Errorf("text: %v, %v", got, err)
 	}
 	idx := filepath.Join(dir, "imagenet_class_index.json")
-	writeFile(t, idx, []byte(`{"1": ["n01443537", "goldfish"], "0": ["n01440764", "tench"]}`))
+	testimage.WriteFile(t, idx, []byte(`{"1": ["n01443537", "goldfish"], "0": ["n01440764", "tench"]}`))
 	got, err = ReadClassList(idx)
 	if err != nil || !slices.Equal(got, []string{"n01440764", "n01443537"}) {
 		t.Errorf("class index: %v, %v", got, err)
@@ -245,7 +247,7 @@ func TestReadClassList(t *testing.T) {
 	// A manifest gives its classes.
 	root := filepath.Join(dir, "ref")
 	for _, c := range []string{"n2", "n1"} {
-		writePNG(t, filepath.Join(root, c, "x.png"), 2, 2, gradient)
+		testimage.WritePNG(t, filepath.Join(root, c, "x.png"), 2, 2, testimage.Gradient)
 	}
 	out := filepath.Join(dir, "refidx")
 	if _, err := Index(context.Background(), IndexOptions{In: root, Out: out, Distribution: "reference"}); err != nil {
@@ -262,7 +264,7 @@ func TestReadClassList(t *testing.T) {
 		"slash.txt": "train/a\n",
 	} {
 		p := filepath.Join(dir, name)
-		writeFile(t, p, []byte(data))
+		testimage.WriteFile(t, p, []byte(data))
 		if _, err := ReadClassList(p); err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: error %v; want one naming the file", name, err)
 		}

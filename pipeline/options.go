@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/shiftgen/shiftgen/shifts"
 )
 
@@ -43,9 +45,9 @@ type Options struct {
 	// TintTableSize is the paper's tint table length N; 0 means 1,281,167.
 	TintTableSize int
 	// Preprocess is the preprocessing; empty means PaperPreprocess.
-	Preprocess Preprocess
+	Preprocess imageio.Preprocess
 	// Format is the output format; empty means JPEG.
-	Format Format
+	Format imageio.Format
 	// Quality is the JPEG quality; 0 means 95 (85 with the ImageNet-C layout).
 	Quality int
 	// Layout arranges the files; empty means DefaultLayout.
@@ -68,7 +70,7 @@ type Options struct {
 	// generated textures.
 	FrostTextures string
 	// Codec decodes and encodes; nil means DefaultCodec().
-	Codec Codec
+	Codec imageio.Codec
 	// Progress, if set, is called from one goroutine after each source image with the
 	// number of output images written so far and the total planned.
 	Progress func(done, total int)
@@ -91,7 +93,7 @@ func (o *Options) validate() error {
 		o.SourceName = o.In
 	}
 	if o.Preprocess == "" {
-		o.Preprocess = PaperPreprocess
+		o.Preprocess = imageio.PaperPreprocess
 	}
 	if err := o.Preprocess.Valid(); err != nil {
 		return err
@@ -103,9 +105,9 @@ func (o *Options) validate() error {
 		return fmt.Errorf("unknown --layout %q; valid: default, imagenet-c", o.Layout)
 	}
 	if o.Format == "" {
-		o.Format = JPEG
+		o.Format = imageio.JPEG
 	}
-	if o.Format != JPEG && o.Format != PNG {
+	if o.Format != imageio.JPEG && o.Format != imageio.PNG {
 		return fmt.Errorf("unknown --format %q; valid: jpeg, png", o.Format)
 	}
 	if o.Quality == 0 {
@@ -121,7 +123,7 @@ func (o *Options) validate() error {
 		o.Workers = runtime.NumCPU()
 	}
 	if o.MaxPixels <= 0 {
-		o.MaxPixels = DefaultMaxPixels
+		o.MaxPixels = imageio.DefaultMaxPixels
 	}
 	if o.TintTableSize < 0 {
 		return fmt.Errorf("--tint-table-size %d must be positive", o.TintTableSize)
@@ -130,7 +132,7 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--seed %d is out of range [0, 4294967295] (NumPy's RandomState seeds)", o.Seed)
 	}
 	if o.Codec == nil {
-		o.Codec = DefaultCodec()
+		o.Codec = imageio.DefaultCodec()
 	}
 	return checkNesting(o.In, o.Out)
 }

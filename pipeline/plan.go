@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/shiftgen/shiftgen/shifts"
 )
 
@@ -70,7 +72,7 @@ type Plan struct {
 	Jobs    []Job
 	// Total is the number of output images.
 	Total  int
-	format Format
+	format imageio.Format
 }
 
 // outputSplits returns the splits each distribution covers: reference all, shifted val.
@@ -174,13 +176,13 @@ func (p *Plan) Outputs(j *Job) []Output {
 }
 
 // stemPath maps "class/sub/x.JPEG" to "class/sub/x.jpg".
-func stemPath(src string, f Format) string {
+func stemPath(src string, f imageio.Format) string {
 	return strings.TrimSuffix(src, path.Ext(src)) + f.Ext()
 }
 
 // renames finds kept sources whose output names collide ("x.JPEG" and "x.png" both
 // become "x.jpg") and gives the later ones the source extension: "x_png.jpg".
-func renames(srcs []Source, keep []bool, f Format) map[string]string {
+func renames(srcs []Source, keep []bool, f imageio.Format) map[string]string {
 	used := map[string]bool{}
 	var out map[string]string
 	for i, s := range srcs {

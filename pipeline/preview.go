@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/disintegration/imaging"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
@@ -33,7 +35,7 @@ type PreviewOptions struct {
 	// Seed keys random choices, as in Run.
 	Seed int64
 	// Codec decodes the sources; nil means DefaultCodec().
-	Codec Codec
+	Codec imageio.Codec
 }
 
 // column is one column of the sheet.
@@ -55,7 +57,7 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 		o.Cell = 160
 	}
 	if o.Codec == nil {
-		o.Codec = DefaultCodec()
+		o.Codec = imageio.DefaultCodec()
 	}
 	if len(o.Shifts) == 0 {
 		return nil, fmt.Errorf("preview needs at least one --shift (see `shiftgen list`)")
@@ -110,14 +112,14 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 		if err != nil {
 			return nil, fmt.Errorf("preview: %w", err)
 		}
-		sc := getScratch()
-		img, full, err := sc.Decode(o.Codec, data, Hint{Short: 256}, DefaultMaxPixels)
+		sc := imageio.GetScratch()
+		img, full, err := sc.Decode(o.Codec, data, imageio.Hint{Short: 256}, imageio.DefaultMaxPixels)
 		if err != nil {
-			putScratch(sc)
+			imageio.PutScratch(sc)
 			return nil, fmt.Errorf("preview: decode %s: %w", src.Path, err)
 		}
-		pre := cloneRGBA(sc.Preprocess(PaperPreprocess, "val", img, full))
-		putScratch(sc)
+		pre := cloneRGBA(sc.Preprocess(imageio.PaperPreprocess, "val", img, full))
+		imageio.PutScratch(sc)
 		y := head + pad + r*(o.Cell+pad+16)
 		it := shifts.Item{Split: sp.Name, Index: src.Index, Label: src.Label}
 		for c, col := range cols {

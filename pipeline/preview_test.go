@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/shiftgen/shiftgen/shifts"
 )
 
@@ -15,7 +17,7 @@ var regen = flag.Bool("regen", false, "rewrite golden files")
 // TestPreviewGolden draws a small sheet from testdata and compares it with the committed
 // golden image (regenerate with go test -run Preview -regen).
 func TestPreviewGolden(t *testing.T) {
-	sheet, err := Preview(PreviewOptions{In: "../testdata/imagefolder", Shifts: []string{"spurious-tint", "vflip", "grayscale"}, Rows: 2, Cell: 48, Codec: GoCodec{}})
+	sheet, err := Preview(PreviewOptions{In: "../testdata/imagefolder", Shifts: []string{"spurious-tint", "vflip", "grayscale"}, Rows: 2, Cell: 48, Codec: imageio.GoCodec{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shiftgen/shiftgen/manifests"
@@ -427,8 +429,8 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 	}
 	// Every buffer of this image (file, pixels, encodings) comes from a Scratch reused
 	// from image to image; nothing it holds outlives this call.
-	sc := getScratch()
-	defer putScratch(sc)
+	sc := imageio.GetScratch()
+	defer imageio.PutScratch(sc)
 	data, err := sc.ReadFile(j.Abs)
 	if err != nil {
 		r.skip = "cannot read: " + errText(err)
@@ -478,17 +480,17 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 }
 
 // hint is the smallest decoded size preprocessing needs for split.
-func (ex *execution) hint(split string) Hint {
+func (ex *execution) hint(split string) imageio.Hint {
 	switch ex.o.Preprocess {
-	case PaperPreprocess:
+	case imageio.PaperPreprocess:
 		if split == "train" {
-			return Hint{Long: 256}
+			return imageio.Hint{Long: 256}
 		}
-		return Hint{Short: 256}
-	case ImageNetCPreprocess:
-		return Hint{Short: 256}
+		return imageio.Hint{Short: 256}
+	case imageio.ImageNetCPreprocess:
+		return imageio.Hint{Short: 256}
 	}
-	return Hint{}
+	return imageio.Hint{}
 }
 
 func cloneRGBA(img *image.RGBA) *image.RGBA {

@@ -15,6 +15,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/shiftgen/shiftgen/pipeline/internal/testimage"
+
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/shifts"
 )
@@ -25,7 +29,7 @@ func smallTree(t testing.TB, n, per int) string {
 	for c := 0; c < n; c++ {
 		for k := 0; k < per; k++ {
 			w, h := 20+3*c+k, 16+2*k+c
-			writePNG(t, filepath.Join(root, "class"+string(rune('a'+c)), "img"+string(rune('0'+k))+".png"), w, h,
+			testimage.WritePNG(t, filepath.Join(root, "class"+string(rune('a'+c)), "img"+string(rune('0'+k))+".png"), w, h,
 				func(x, y int) color.RGBA {
 					return color.RGBA{uint8(x*9 + c*30), uint8(y*13 + k*40), uint8(x*y + c), 255}
 				})
@@ -54,7 +58,7 @@ func TestTintAndFlipExact(t *testing.T) {
 	out := t.TempDir()
 	res, err := Run(context.Background(), Options{
 		In: root, Out: out, Shifts: []string{"spurious-tint", "vflip"},
-		Preprocess: NoPreprocess, Format: PNG, Workers: 3, TintTableSize: 100,
+		Preprocess: imageio.NoPreprocess, Format: imageio.PNG, Workers: 3, TintTableSize: 100,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +129,7 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tree := readTree(t, out)
+		tree := testimage.ReadTree(t, out)
 		for k := range tree {
 			if strings.HasSuffix(k, manifests.RunFile) {
 				delete(tree, k)
@@ -159,8 +163,8 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 
 func TestCorruptInputIsSkipped(t *testing.T) {
 	root := smallTree(t, 2, 2)
-	writeFile(t, filepath.Join(root, "classa", "bad.JPEG"), []byte("\xff\xd8\xff\xe0 this is not really a jpeg"))
-	writeFile(t, filepath.Join(root, "classb", "empty.png"), nil)
+	testimage.WriteFile(t, filepath.Join(root, "classa", "bad.JPEG"), []byte("\xff\xd8\xff\xe0 this is not really a jpeg"))
+	testimage.WriteFile(t, filepath.Join(root, "classb", "empty.png"), nil)
 	out := t.TempDir()
 	res, err := Run(context.Background(), Options{In: root, Out: out, Shifts: []string{"vflip"}, Workers: 2})
 	if err != nil {
@@ -196,7 +200,7 @@ func TestCancellation(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	// No temporary or partial file may remain, and no manifest may claim completion.
-	for name, data := range readTree(t, out) {
+	for name, data := range testimage.ReadTree(t, out) {
 		base := filepath.Base(name)
 		if strings.Contains(base, ".tmp-") || strings.HasSuffix(base, ".part") {
 			t.Errorf("left behind %s", name)

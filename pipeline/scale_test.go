@@ -10,13 +10,15 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/shiftgen/shiftgen/pipeline/internal/testimage"
+
 	"github.com/shiftgen/shiftgen/manifests"
 )
 
 // datasetFiles reads a run's output tree without run.json (it records time and host).
 func datasetFiles(t *testing.T, out string) map[string][]byte {
 	t.Helper()
-	tree := readTree(t, out)
+	tree := testimage.ReadTree(t, out)
 	for k := range tree {
 		if filepath.Base(k) == manifests.RunFile {
 			delete(tree, k)
@@ -57,7 +59,7 @@ func baseOpts(in, out string) Options {
 func TestResumeAfterCancel(t *testing.T) {
 	root := smallTree(t, 5, 6)
 	// A corrupt input, so the skipped-inputs journal is exercised too.
-	writeFile(t, filepath.Join(root, "classb", "img9.png"), []byte("\x89PNG\r\n\x1a\nbroken"))
+	testimage.WriteFile(t, filepath.Join(root, "classb", "img9.png"), []byte("\x89PNG\r\n\x1a\nbroken"))
 	ref := t.TempDir()
 	if _, err := Run(context.Background(), baseOpts(root, ref)); err != nil {
 		t.Fatal(err)
@@ -77,7 +79,7 @@ func TestResumeAfterCancel(t *testing.T) {
 			t.Fatalf("stop at %d: %v", stopAt, err)
 		}
 		// A kill -9 can leave a temporary file behind; resume must clear it.
-		writeFile(t, filepath.Join(out, "vflip", "shifted", "val", "classa", ".img0.jpg.tmp-123456"), []byte("partial"))
+		testimage.WriteFile(t, filepath.Join(out, "vflip", "shifted", "val", "classa", ".img0.jpg.tmp-123456"), []byte("partial"))
 		// Without --resume the interrupted output is refused.
 		if _, err := Run(context.Background(), baseOpts(root, out)); err == nil || !strings.Contains(err.Error(), "--resume") {
 			t.Fatalf("plain rerun: %v", err)
@@ -112,7 +114,7 @@ func TestResumeRefusesChanges(t *testing.T) {
 	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "seed was 0, now 5") {
 		t.Fatalf("changed seed: %v", err)
 	}
-	writePNG(t, filepath.Join(root, "classa", "new.png"), 9, 9, gradient)
+	testimage.WritePNG(t, filepath.Join(root, "classa", "new.png"), 9, 9, testimage.Gradient)
 	o = baseOpts(root, out)
 	o.Resume = true
 	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "the input changed") {
@@ -152,7 +154,7 @@ func TestResumeRedoesDamagedFiles(t *testing.T) {
 // one process's output byte for byte.
 func TestShardsMerge(t *testing.T) {
 	root := smallTree(t, 4, 5)
-	writeFile(t, filepath.Join(root, "classc", "zz.png"), nil) // a skipped input
+	testimage.WriteFile(t, filepath.Join(root, "classc", "zz.png"), nil) // a skipped input
 	ref := t.TempDir()
 	if _, err := Run(context.Background(), baseOpts(root, ref)); err != nil {
 		t.Fatal(err)

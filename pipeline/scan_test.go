@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/pipeline/internal/testimage"
 )
 
 func TestScanImageFolderOrder(t *testing.T) {
@@ -16,7 +18,7 @@ func TestScanImageFolderOrder(t *testing.T) {
 		"A2/only.pgm",
 	}
 	for _, f := range files {
-		writeFile(t, filepath.Join(root, f), []byte("x"))
+		testimage.WriteFile(t, filepath.Join(root, f), []byte("x"))
 	}
 	ds, err := Scan(root, ScanOptions{})
 	if err != nil {
@@ -74,9 +76,9 @@ for c in classes:
 
 func TestScanSplitsAndErrors(t *testing.T) {
 	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "train/a/1.jpg"), []byte("x"))
-	writeFile(t, filepath.Join(root, "train/b/1.jpg"), []byte("x"))
-	writeFile(t, filepath.Join(root, "val/a/1.jpg"), []byte("x"))
+	testimage.WriteFile(t, filepath.Join(root, "train/a/1.jpg"), []byte("x"))
+	testimage.WriteFile(t, filepath.Join(root, "train/b/1.jpg"), []byte("x"))
+	testimage.WriteFile(t, filepath.Join(root, "val/a/1.jpg"), []byte("x"))
 	os.MkdirAll(filepath.Join(root, "val/b"), 0o755) // empty class folder
 	ds, err := Scan(root, ScanOptions{})
 	if err != nil {
@@ -94,7 +96,7 @@ func TestScanSplitsAndErrors(t *testing.T) {
 	}
 	empty := t.TempDir()
 	os.MkdirAll(filepath.Join(empty, "a"), 0o755)
-	writeFile(t, filepath.Join(empty, "a/x.txt"), []byte("x"))
+	testimage.WriteFile(t, filepath.Join(empty, "a/x.txt"), []byte("x"))
 	if _, err := Scan(empty, ScanOptions{}); err == nil || !strings.Contains(err.Error(), "no images") {
 		t.Fatalf("no images: %v", err)
 	}
@@ -103,8 +105,8 @@ func TestScanSplitsAndErrors(t *testing.T) {
 func TestScanSymlinks(t *testing.T) {
 	root := t.TempDir()
 	outside := t.TempDir()
-	writeFile(t, filepath.Join(root, "a/1.jpg"), []byte("x"))
-	writeFile(t, filepath.Join(outside, "o.jpg"), []byte("x"))
+	testimage.WriteFile(t, filepath.Join(root, "a/1.jpg"), []byte("x"))
+	testimage.WriteFile(t, filepath.Join(outside, "o.jpg"), []byte("x"))
 	if err := os.Symlink(filepath.Join(outside, "o.jpg"), filepath.Join(root, "a/link.jpg")); err != nil {
 		t.Skip("no symlinks:", err)
 	}

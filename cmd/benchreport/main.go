@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shiftgen/shiftgen/pipeline"
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
 )
 
 // config is the command line.
@@ -66,7 +66,7 @@ func run(c config, w io.Writer) error {
 	// would penalise whichever run came next.
 	defer os.RemoveAll(tmp)
 	version, _ := exec.Command(bin, "version").Output()
-	codec := pipeline.DefaultCodec()
+	codec := imageio.DefaultCodec()
 	n := len(files)
 	load := loadAvg()
 	generate := func(in, out string, workers int) *exec.Cmd {
@@ -136,7 +136,7 @@ func run(c config, w io.Writer) error {
 		return err
 	}
 	var d diff
-	if codec.Name() != (pipeline.GoCodec{}).Name() {
+	if codec.Name() != (imageio.GoCodec{}).Name() {
 		if d, err = compareWithGo(c.in, keep[0], filepath.Join(tmp, "go-codec"), c.workers); err != nil {
 			return err
 		}
@@ -202,7 +202,7 @@ func run(c config, w io.Writer) error {
 	if len(keep) > 1 {
 		fmt.Fprintf(w, "- two runs of the binary wrote identical bytes: %v\n", same)
 	}
-	if codec.Name() == (pipeline.GoCodec{}).Name() {
+	if codec.Name() == (imageio.GoCodec{}).Name() {
 		fmt.Fprintln(w, "- this build has only the pure-Go codec: no fast path to compare")
 	} else {
 		fmt.Fprintf(w, "- fast path vs pure-Go path over the %d output JPEGs (both decoded with image/jpeg): mean absolute difference **%.2f** per channel, largest per-file mean %.2f, %d files of different size (target ≤ 3)\n",

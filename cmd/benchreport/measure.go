@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/shiftgen/shiftgen/pipeline"
 )
 
@@ -105,13 +107,13 @@ type floorStat struct {
 // JPEG quality 95, on one locked thread. Files are read and preprocessed outside the
 // timed spans.
 type floorer struct {
-	codec pipeline.Codec
+	codec imageio.Codec
 	files []source
 	data  [][]byte
-	s     pipeline.Scratch
+	s     imageio.Scratch
 }
 
-func newFloorer(c pipeline.Codec, files []source) (*floorer, error) {
+func newFloorer(c imageio.Codec, files []source) (*floorer, error) {
 	f := &floorer{codec: c, files: files, data: make([][]byte, len(files))}
 	for i, src := range files {
 		b, err := os.ReadFile(src.path)
@@ -130,9 +132,9 @@ func (f *floorer) pass() (floorStat, error) {
 	var st floorStat
 	n := 0
 	for i, src := range f.files {
-		hint := pipeline.Hint{Short: 256}
+		hint := imageio.Hint{Short: 256}
 		if src.split == "train" {
-			hint = pipeline.Hint{Long: 256}
+			hint = imageio.Hint{Long: 256}
 		}
 		c0, t0 := threadCPU(), time.Now()
 		img, full, err := f.s.Decode(f.codec, f.data[i], hint, 0)
@@ -140,9 +142,9 @@ func (f *floorer) pass() (floorStat, error) {
 		if err != nil {
 			continue // shiftgen skips it too
 		}
-		pre := f.s.Preprocess(pipeline.PaperPreprocess, src.split, img, full)
+		pre := f.s.Preprocess(imageio.PaperPreprocess, src.split, img, full)
 		c2, t2 := threadCPU(), time.Now()
-		if _, err := f.s.Encode(f.codec, pre, pipeline.JPEG, 95); err != nil {
+		if _, err := f.s.Encode(f.codec, pre, imageio.JPEG, 95); err != nil {
 			return floorStat{}, fmt.Errorf("encode %s: %w", src.path, err)
 		}
 		t3, c3 := time.Now(), threadCPU()
@@ -259,7 +261,7 @@ type diff struct {
 // decoded with image/jpeg.
 func compareWithGo(in, fastOut, goOut string, workers int) (diff, error) {
 	if _, err := pipeline.Run(context.Background(), pipeline.Options{In: in, Out: goOut, Workers: workers,
-		Shifts: []string{"spurious-tint"}, Codec: pipeline.GoCodec{}}); err != nil {
+		Shifts: []string{"spurious-tint"}, Codec: imageio.GoCodec{}}); err != nil {
 		return diff{}, fmt.Errorf("pure-Go run: %w", err)
 	}
 	slow, err := tree(goOut)
@@ -307,7 +309,7 @@ func decodeFile(path string) (*image.RGBA, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := pipeline.GoCodec{}.Decode(b, pipeline.Hint{}, 0)
+	img, err := imageio.GoCodec{}.Decode(b, imageio.Hint{}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/shiftgen/shiftgen/manifests/eval/support"
+	"github.com/shiftgen/shiftgen/manifests/supportsplit"
 	"github.com/shiftgen/shiftgen/pipeline"
 )
 
@@ -30,7 +30,7 @@ func splitCommand() *cli.Command {
 			&cli.StringFlag{Name: "shifted-features", Usage: "shifted features: .npy (N×D) or .csv, one row per record"},
 			&cli.StringFlag{Name: "scores", Usage: "precomputed out-of-fold logits of P(shifted|x), reference records then shifted (instead of features)"},
 			&cli.StringFlag{Name: "out", Usage: "folder for the split dataset's manifest.json and records.jsonl", Required: true},
-			&cli.Float64Flag{Name: "epsilon", Value: support.DefaultEpsilon, Usage: "out of support when p_ref/p_shift <= epsilon (the paper's text: 0.2; its notebook: 0.1)"},
+			&cli.Float64Flag{Name: "epsilon", Value: supportsplit.DefaultEpsilon, Usage: "out of support when p_ref/p_shift <= epsilon (the paper's text: 0.2; its notebook: 0.1)"},
 			&cli.IntFlag{Name: "folds", Value: 10, Usage: "cross-fitting folds K"},
 			&cli.Int64Flag{Name: "seed", Value: 0, Usage: "seed of the fold shuffle"},
 			&cli.Float64SliceFlag{Name: "lambda", Usage: "L2 strengths to search, repeatable (default 0.1, 0.01, 0.001, 1e-4, 1e-5)"},
@@ -39,12 +39,12 @@ func splitCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing, non-empty DIR"},
 		},
 		Action: func(c *cli.Context) error {
-			cfg := support.Config{
+			cfg := supportsplit.Config{
 				Reference: c.String("reference"), Shifted: c.String("shifted"),
 				ReferenceFeatures: c.String("reference-features"), ShiftedFeatures: c.String("shifted-features"),
 				Scores: c.String("scores"), Out: c.String("out"), Force: c.Bool("force"), Plot: c.String("plot"),
 				Epsilon: c.Float64("epsilon"), Version: pipeline.Version,
-				Fit: support.FitOptions{Folds: c.Int("folds"), Seed: c.Int64("seed"), Lambdas: c.Float64Slice("lambda"), Workers: c.Int("workers")},
+				Fit: supportsplit.FitOptions{Folds: c.Int("folds"), Seed: c.Int64("seed"), Lambdas: c.Float64Slice("lambda"), Workers: c.Int("workers")},
 			}
 			if c.IsSet("epsilon") && cfg.Epsilon == 0 {
 				return usage(fmt.Errorf("--epsilon 0: it must lie in (0, 1)"))
@@ -53,7 +53,7 @@ func splitCommand() *cli.Command {
 				return usage(err)
 			}
 			fmt.Fprintln(os.Stderr, "shiftgen: split: reading inputs and fitting the domain classifier...")
-			res, err := support.Run(c.Context, cfg)
+			res, err := supportsplit.Run(c.Context, cfg)
 			if err != nil {
 				return err
 			}

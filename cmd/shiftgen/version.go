@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/shiftgen/shiftgen/pipeline"
 )
 
 func versionString() string {
-	return fmt.Sprintf("%s (codec %s, %s, %s/%s)", pipeline.Version, pipeline.DefaultCodec().Name(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("%s (codec %s, %s, %s/%s)", pipeline.Version, imageio.DefaultCodec().Name(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 func versionCommand() *cli.Command {

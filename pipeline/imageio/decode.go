@@ -1,0 +1,134 @@
+package imageio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+
+	"github.com/shiftgen/shiftgen/shifts"
+)
+
+// DefaultMaxPixels is the default limit on an input image's width × height.
+const DefaultMaxPixels = 100_000_000
+
+// ErrTooLarge is returned (wrapped) for images whose header declares more pixels than
+// allowed.
+var ErrTooLarge = errors.New("image too large")
+
+// format is a decoder recognised by its leading bytes, whatever the file's extension
+// (ImageNet holds PNGs named .JPEG).
+type format struct {
+	name   string
+	magic  func([]byte) bool
+	decode func([]byte) (image.Image, error)
+	config func([]byte) (image.Config, error)
+}
+
+func reader(f func(*bytes.Reader) (image.Image, error)) func([]byte) (image.Image, error) {
+	return func(b []byte) (image.Image, error) { return f(bytes.NewReader(b)) }
+}
+
+func configReader(f func(*bytes.Reader) (image.Config, error)) func([]byte) (image.Config, error) {
+	return func(b []byte) (image.Config, error) { return f(bytes.NewReader(b)) }
+}
+
+var formats = []format{
+	{"jpeg", func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xff, 0xd8}) },
+		reader(func(r *bytes.Reader) (image.Image, error) { return jpeg.Decode(r) }),
+		configReader(func(r *bytes.Reader) (image.Config, error) { return jpeg.DecodeConfig(r) })},
+	{"png", func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) },
+		reader(func(r *bytes.Reader) (image.Image, error) { return png.Decode(r) }),
+		configReader(func(r *bytes.Reader) (image.Config, error) { return png.DecodeConfig(r) })},
+	{"gif", func(b []byte) bool { return bytes.HasPrefix(b, []byte("GIF8")) },
+		reader(func(r *bytes.Reader) (image.Image, error) { return gif.Decode(r) }),
+		configReader(func(r *bytes.Reader) (image.Config, error) { return gif.DecodeConfig(r) })},
+	{"bmp", func(b []byte) bool { return bytes.HasPrefix(b, []byte("BM")) },
+		reader(func(r *bytes.Reader) (image.Image, error) { return bmp.Decode(r) }),
+		configReader(func(r *bytes.Reader) (image.Config, error) { return bmp.DecodeConfig(r) })},
+	{"tiff", func(b []byte) bool {
+		return bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*"))
+	},
+		reader(func(r *bytes.Reader) (image.Image, error) { return tiff.Decode(r) }),
+		configReader(func(r *bytes.Reader) (image.Config, error) { return tiff.DecodeConfig(r) })},
+	{"webp", func(b []byte) bool {
+		return len(b) >= 12 && bytes.Equal(b[:4], []byte("RIFF")) && bytes.Equal(b[8:12], []byte("WEBP"))
+	},
+		reader(func(r *bytes.Reader) (image.Image, error) { return webp.Decode(r) }),
+		configReader(func(r *bytes.Reader) (image.Config, error) { return webp.DecodeConfig(r) })},
+	{"pnm", isPNM, decodePNM, configPNM},
+}
+
+// sniff returns the format of data from its leading bytes.
+func sniff(data []byte) (*format, error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty file (0 bytes)")
+	}
+	for i := range formats {
+		if formats[i].magic(data) {
+			return &formats[i], nil
+		}
+	}
+	return nil, errors.New("not a recognised image (no JPEG, PNG, GIF, BMP, TIFF, WebP or PPM/PGM signature)")
+}
+
+// Config reads an image's format name and header size without decoding its pixels.
+func Config(data []byte) (string, image.Config, error) {
+	f, err := sniff(data)
+	if err != nil {
+		return "", image.Config{}, err
+	}
+	cfg, err := f.config(data)
+	if err != nil {
+		return f.name, cfg, fmt.Errorf("%s header: %w", f.name, err)
+	}
+	return f.name, cfg, nil
+}
+
+// checkSize refuses headers over maxPixels (0 means DefaultMaxPixels) or of zero size.
+func checkSize(cfg image.Config, maxPixels int64) error {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fmt.Errorf("image header declares an empty size %d×%d", cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return fmt.Errorf("%w: header says %d×%d = %d pixels, over --max-pixels %d; raise --max-pixels to accept it",
+			ErrTooLarge, cfg.Width, cfg.Height, int64(cfg.Width)*int64(cfg.Height), maxPixels)
+	}
+	return nil
+}
+
+// decodeAny decodes data in any supported format into an opaque RGBA image, refusing
+// images whose header declares more than maxPixels pixels before decoding them.
+func decodeAny(data []byte, maxPixels int64) (*image.RGBA, error) {
+	return decodeAnyInto(data, maxPixels, nil)
+}
+
+// decodeAnyInto is decodeAny into pix's memory when its capacity suffices.
+func decodeAnyInto(data []byte, maxPixels int64, pix []uint8) (*image.RGBA, error) {
+	f, err := sniff(data)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := f.config(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s header: %w", f.name, err)
+	}
+	if err := checkSize(cfg, maxPixels); err != nil {
+		return nil, err
+	}
+	img, err := f.decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", f.name, err)
+	}
+	return shifts.ToRGBAInto(img, pix), nil
+}

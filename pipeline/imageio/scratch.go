@@ -1,0 +1,180 @@
+package imageio
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/shiftgen/shiftgen/shifts"
+)
+
+// maxKeep is the largest buffer a Scratch keeps for the next image (bytes): enough for
+// a 4-megapixel RGBA image, so a rare huge input does not stay resident.
+const maxKeep = 16 << 20
+
+// keptEncodings is how many encode buffers a Scratch keeps across Reset.
+const keptEncodings = 4
+
+// Scratch is one worker's reusable memory for the per-image path: the file's bytes, the
+// decoded and preprocessed pixels, a copy for transforms, the resampler's rows and
+// filter weights (cached per input size, output size and crop), and encoded bytes. A
+// worker that goes through images with one Scratch allocates almost nothing per image.
+//
+// Whatever a Scratch returns lives in its memory: ReadFile's bytes until the next
+// ReadFile, Decode's image until the next Decode, Preprocess's until the next
+// Preprocess, Clone's until the next Clone, and every Encode result until Reset. Call
+// Reset when an image is done. A Scratch is not safe for concurrent use: give each
+// goroutine its own. The zero Scratch is ready to use.
+type Scratch struct {
+	file  []byte
+	src   []uint8
+	pre   []uint8
+	clone []uint8
+	rs    resizer
+	enc   [][]byte
+	nenc  int
+}
+
+// ReadFile reads the whole file at path.
+func (s *Scratch) ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := int(fi.Size())
+	if int64(size) != fi.Size() || size < 0 {
+		return nil, fmt.Errorf("file of %d bytes is too large", fi.Size())
+	}
+	// One byte more than the size, so reaching EOF needs no second buffer.
+	if cap(s.file) < size+1 {
+		s.file = make([]byte, 0, size+1)
+	}
+	b := s.file[:0]
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) { // the file grew while being read
+			b = append(b, 0)[:len(b)]
+		}
+	}
+	s.file = keep(b)
+	return b, nil
+}
+
+// Decode decodes data with c, at a reduced scale when the codec can and hint allows,
+// and returns the image with its full-scale size (the size a full decode would have).
+func (s *Scratch) Decode(c Codec, data []byte, hint Hint, maxPixels int64) (img *image.RGBA, full image.Point, err error) {
+	if d, ok := c.(decoderInto); ok {
+		img, full, err = d.decodeInto(data, hint, maxPixels, s.src)
+	} else {
+		img, err = c.Decode(data, hint, maxPixels)
+		if img != nil {
+			full = img.Rect.Size()
+		}
+	}
+	if err != nil {
+		return nil, full, err
+	}
+	if img.Rect.Min != (image.Point{}) {
+		return nil, full, fmt.Errorf("codec %s returned an image with origin %v", c.Name(), img.Rect.Min)
+	}
+	s.src = keep(img.Pix)
+	return img, full, nil
+}
+
+// Preprocess applies p for split to img, a decode of an image whose full-scale size is
+// full. The geometry (resize and crop) is computed from full, as for a full-size decode,
+// and resampled from img, so a reduced-scale decode gives an image of exactly the same
+// size and placement. It returns img itself when p leaves it unchanged.
+func (s *Scratch) Preprocess(p Preprocess, split string, img *image.RGBA, full image.Point) *image.RGBA {
+	if full == (image.Point{}) {
+		full = img.Rect.Size()
+	}
+	g := p.Geometry(split, full.X, full.Y)
+	if g.W == img.Rect.Dx() && g.H == img.Rect.Dy() && g.Crop == img.Rect {
+		return img
+	}
+	out := s.rs.resizeCrop(s.pre, img, g.W, g.H, g.Crop)
+	s.pre = keep(out.Pix)
+	return out
+}
+
+// Clone copies img (with a zero origin).
+func (s *Scratch) Clone(img *image.RGBA) *image.RGBA {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	c := shifts.NewRGBA(s.clone, w, h)
+	for y := 0; y < h; y++ {
+		o := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
+		copy(c.Pix[y*c.Stride:(y+1)*c.Stride], img.Pix[o:o+4*w])
+	}
+	s.clone = keep(c.Pix)
+	return c
+}
+
+// Encode encodes img with c as f; the bytes stay valid until Reset.
+func (s *Scratch) Encode(c Codec, img *image.RGBA, f Format, quality int) ([]byte, error) {
+	if s.nenc == len(s.enc) {
+		s.enc = append(s.enc, nil)
+	}
+	var b []byte
+	var err error
+	if e, ok := c.(appendEncoder); ok {
+		b, err = e.appendEncode(s.enc[s.nenc][:0], img, f, quality)
+	} else {
+		b, err = c.Encode(img, f, quality)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.enc[s.nenc] = b
+	s.nenc++
+	return b, nil
+}
+
+// Reset ends an image: Encode results may be overwritten from now on, and memory beyond
+// what the next image is likely to need is let go.
+func (s *Scratch) Reset() {
+	for i := range s.enc {
+		if i >= keptEncodings {
+			s.enc[i] = nil
+		} else {
+			s.enc[i] = keep(s.enc[i])
+		}
+	}
+	s.enc = s.enc[:min(len(s.enc), keptEncodings)]
+	s.nenc = 0
+}
+
+// keep returns b for reuse, or nil when it is too large to hold on to.
+func keep(b []byte) []byte {
+	if cap(b) > maxKeep {
+		return nil
+	}
+	return b
+}
+
+// scratches holds idle Scratch values between images.
+var scratches = sync.Pool{New: func() any { return new(Scratch) }}
+
+// GetScratch takes a Scratch for one image from a shared pool; give it back with
+// PutScratch when the image is done.
+func GetScratch() *Scratch { return scratches.Get().(*Scratch) }
+
+// PutScratch resets s and returns it to the pool; nothing s returned may be used after.
+func PutScratch(s *Scratch) {
+	s.Reset()
+	scratches.Put(s)
+}
