@@ -18,6 +18,7 @@
 # task/none). A requeued task restarts within seconds: the credential lifetime is 10 s
 # (cred_expire) and the scheduler runs every 2 s.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin" # the daemons live there
 
 die() { echo "slurm-cluster: $*" >&2; exit 1; }
 

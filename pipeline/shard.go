@@ -113,7 +113,7 @@ func slurmShard(getenv func(string) string, shards int) (Shard, error) {
 	case count != last-first+1:
 		return Shard{}, fmt.Errorf("--shard auto: the array %d-%d has gaps (%d tasks; %s); submit one task per shard with --array=0-<N−1>, %s", first, last, count, bounds, redo)
 	case first != 0:
-		return Shard{}, fmt.Errorf("--shard auto: the array starts at %d, not 0 (%s); a partial array cannot tell the shard count: submit --array=0-%d, %s", first, bounds, last, redo)
+		return Shard{}, fmt.Errorf("--shard auto: the array starts at %d, not 0 (%s): part of an array cannot tell the shard count; submit the whole array, --array=0-<N−1>, %s", first, bounds, redo)
 	}
 	return Shard{K: id + 1, N: count}, nil
 }
@@ -171,7 +171,7 @@ func (s Shard) checkSiblings(work string, force bool) error {
 // index that writes it (Slurm's SLURM_ARRAY_TASK_ID, Kubernetes' JOB_COMPLETION_INDEX)
 // and says whether it started.
 func missingShards(dir string, total int, done func(k int) bool, started map[int]bool) error {
-	var names, indices []string
+	var names, indices, requeue []string
 	for k := 1; k <= total; k++ {
 		if done(k) {
 			continue
@@ -182,13 +182,13 @@ func missingShards(dir string, total int, done func(k int) bool, started map[int
 		}
 		names = append(names, fmt.Sprintf("%d/%d (array index %d, %s)", k, total, k-1, state))
 		indices = append(indices, strconv.Itoa(k-1))
+		requeue = append(requeue, fmt.Sprintf("JOBID_%d", k-1))
 	}
 	if len(names) == 0 {
 		return nil
 	}
-	list := strings.Join(indices, ",")
-	return fmt.Errorf("merge %s: %d of %d shards are not finished: %s; rerun array tasks %s with --resume (Slurm: scontrol requeue JOBID_INDEX, or sbatch --array=%s with --shards %d), then merge again",
-		dir, len(names), total, strings.Join(names, ", "), list, list, total)
+	return fmt.Errorf("merge %s: %d of %d shards are not finished: %s; rerun them with --resume (Slurm: scontrol requeue %s, or sbatch --array=%s with --shards %d), then merge again",
+		dir, len(names), total, strings.Join(names, ", "), strings.Join(requeue, ","), strings.Join(indices, ","), total)
 }
 
 // ownTemp says which temporary files below shift si's folder a resuming run may remove:

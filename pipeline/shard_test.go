@@ -115,7 +115,7 @@ func TestMergeNamesMissingShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Merge(filepath.Join(out, "vflip"))
-	want := "2 of 4 shards are not finished: 2/4 (array index 1, unfinished), 4/4 (array index 3, missing); rerun array tasks 1,3"
+	want := "2 of 4 shards are not finished: 2/4 (array index 1, unfinished), 4/4 (array index 3, missing); rerun them with --resume (Slurm: scontrol requeue JOBID_1,JOBID_3"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "sbatch --array=1,3 with --shards 4") {
 		t.Fatalf("merge with shards missing: %v", err)
 	}

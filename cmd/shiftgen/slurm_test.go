@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,7 +65,8 @@ if [ -e "$f" ]; then
 fi
 exec "$SHIFTGEN_REAL" "$@"
 `
-	for _, d := range []string{path, filepath.Join(dir, "faults"), filepath.Join(dir, "logs")} {
+	// TMPDIR: a killed task cannot remove the sample it extracted; it goes with dir.
+	for _, d := range []string{path, filepath.Join(dir, "faults"), filepath.Join(dir, "logs"), filepath.Join(dir, "tmp")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +75,7 @@ exec "$SHIFTGEN_REAL" "$@"
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "PATH="+path+":"+os.Getenv("PATH"), "SHIFTGEN_REAL="+bin,
-		"SHIFTGEN_FAULTS="+filepath.Join(dir, "faults"), "SHIFTS="+strings.Join(slurmShifts, " "))
+		"SHIFTGEN_FAULTS="+filepath.Join(dir, "faults"), "SHIFTS="+strings.Join(slurmShifts, " "), "TMPDIR="+filepath.Join(dir, "tmp"))
 	return &slurm{t: t, bin: bin, dir: dir, env: env}
 }
 
@@ -226,16 +228,23 @@ func (s *slurm) killMidRun(jobID, task, out string, paths []string) int {
 		}
 		return n
 	}
+	// Look for the process every millisecond; ask Slurm about the task now and then.
 	var pid int
-	s.waitFor("task "+task+"'s shiftgen process", func() bool {
-		if pid = s.taskProcess(jobID, task); pid == 0 {
+	deadline := time.Now().Add(slurmTimeout)
+	for i := 0; pid == 0; i++ {
+		if pid = s.taskProcess(jobID, task); pid != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			s.fatal("task %s's shiftgen process never appeared", task)
+		}
+		if i%200 == 0 {
 			if st := s.jobs(jobID)[task]["JobState"]; st == "COMPLETED" || st == "FAILED" {
 				s.fatal("task %s ended (%s) before its process was seen", task, st)
 			}
-			time.Sleep(time.Millisecond)
 		}
-		return pid != 0
-	})
+		time.Sleep(time.Millisecond)
+	}
 	syscall.Kill(pid, syscall.SIGSTOP)
 	for {
 		if !stopped(pid) {
@@ -424,7 +433,7 @@ func TestSlurmArray(t *testing.T) {
 		array + "_1": {"REQUEUED 0:9", "COMPLETED 0:0"}, // killed by signal 9, then the rerun
 		array + "_2": {"REQUEUED 1:0", "COMPLETED 0:0"}, // exit status 1, then the rerun
 		array + "_3": {"COMPLETED 0:0"},
-		merge:         {"COMPLETED 0:0"},
+		merge:        {"COMPLETED 0:0"},
 	}
 	for id, runs := range want {
 		var got []string
@@ -463,4 +472,63 @@ func TestSlurmArray(t *testing.T) {
 	// Byte for byte what one local process writes: records.jsonl, manifest.json and
 	// every image, and nothing else (no journals or temporary files left).
 	compareTrees(t, tree(t, ref), tree(t, out))
+}
+
+// TestSlurmOverhead measures, side by side in one run, the wall time of the job array
+// (4 tasks of 1 worker, then the merge job) against one process with the same 4
+// workers, and the cost of sharding and merging: the 4 shards and the merges run one
+// after another here, against one process with 1 worker. It logs the ratios (one machine
+// cannot show scale-out) and asserts only that all outputs are identical. It reads
+// ../shared/imagenet-sample when present, else the embedded sample.
+func TestSlurmOverhead(t *testing.T) {
+	s := newSlurm(t)
+	in := "../../../shared/imagenet-sample"
+	if _, err := os.Stat(in); err != nil {
+		in = ""
+	} else if in, err = filepath.Abs(in); err != nil {
+		t.Fatal(err)
+	}
+	const tasks = 4
+	one4 := filepath.Join(s.dir, "one4")
+	wallOne := s.localRun(generateArgs(in, one4, tasks)...)
+
+	out := filepath.Join(s.dir, "array")
+	start := time.Now()
+	jobEnv := []string{"IN=" + in, "OUT=" + out}
+	array := s.sbatch(jobEnv, fmt.Sprintf("--array=0-%d", tasks-1), "--cpus-per-task=1", "--output=logs/bench-%A_%a.out", "../../testdata/slurm/array.sh")
+	merge := s.sbatch(jobEnv, "--dependency=afterok:"+array, "--output=logs/bench-merge-%j.out", "../../testdata/slurm/merge.sh")
+	s.waitFor("the merge job to finish", func() bool {
+		switch st := s.jobs(merge)[merge]["JobState"]; st {
+		case "COMPLETED":
+			return true
+		case "PENDING", "RUNNING":
+			return false
+		default:
+			s.fatal("merge job %s", st)
+			return false
+		}
+	})
+	wallArray := time.Since(start)
+	compareTrees(t, tree(t, one4), tree(t, out))
+
+	one1 := filepath.Join(s.dir, "one1")
+	cpuOne := s.localRun(generateArgs(in, one1, 1)...)
+	sharded := filepath.Join(s.dir, "sharded")
+	var cpuShards time.Duration
+	for k := 1; k <= tasks; k++ {
+		cpuShards += s.localRun(append(generateArgs(in, sharded, 1), "--shard", fmt.Sprintf("%d/%d", k, tasks))...)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(sharded, "*"))
+	cpuShards += s.localRun(append([]string{"merge"}, dirs...)...)
+	compareTrees(t, tree(t, one1), tree(t, sharded))
+
+	source := in
+	if source == "" {
+		source = "the embedded sample"
+	}
+	t.Logf("%s, shifts %v, %d array tasks of 1 worker on %d CPUs", source, slurmShifts, tasks, runtime.NumCPU())
+	t.Logf("wall: array + merge job %.1fs, one process with %d workers %.1fs: ratio %.2f",
+		wallArray.Seconds(), tasks, wallOne.Seconds(), wallArray.Seconds()/wallOne.Seconds())
+	t.Logf("sharding + merge: %d shards and merge one after another %.1fs, one process with 1 worker %.1fs: ratio %.2f",
+		tasks, cpuShards.Seconds(), cpuOne.Seconds(), cpuShards.Seconds()/cpuOne.Seconds())
 }
