@@ -238,7 +238,12 @@ run() {
   trap 'stop || true' EXIT
   trap 'exit 130' INT TERM
   start
-  "$@" || status=$?
+  # The command runs in the background so that a signal to this script is handled at
+  # once: it is passed on to the command, then the EXIT trap stops the cluster.
+  "$@" &
+  local child=$!
+  trap 'kill -TERM "$child" 2>/dev/null; wait "$child" || true; exit 130' INT TERM
+  wait "$child" || status=$?
   if [ $status -ne 0 ]; then
     echo "slurm-cluster: command failed ($status); daemon logs kept in $DIR/log" >&2
   else

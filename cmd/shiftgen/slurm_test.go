@@ -28,6 +28,7 @@ var slurmShifts = []string{"spurious-tint", "vflip", "night:severity=3"}
 // slurmTimeout bounds every wait on the scheduler.
 const slurmTimeout = 4 * time.Minute
 
+// slurm submits and watches jobs on the test cluster.
 type slurm struct {
 	t   *testing.T
 	bin string   // the real shiftgen binary, absolute and resolved
@@ -52,7 +53,6 @@ func newSlurm(t *testing.T) *slurm {
 		t.Fatalf("SHIFTGEN_BIN must name the built shiftgen (make build): %v", err)
 	}
 	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
 	// A stand-in shiftgen: the real one, except that an array task whose fault file
 	// exists runs once with its file size limited (prlimit), as on a full disk.
 	path := filepath.Join(dir, "bin")
