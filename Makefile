@@ -13,7 +13,7 @@ BIN     := bin/shiftgen
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-go-codec demo check check-imports fmt vet bench fuzz clean
+.PHONY: all build test test-go-codec test-slurm demo check check-imports fmt vet bench fuzz clean
 
 all: build
 
@@ -30,6 +30,14 @@ test:
 test-go-codec:
 	$(GO) test -race $(PKGS)
 	$(GO) test -race -tags purego ./pipeline/...
+
+## test-slurm: the README's Slurm job array (testdata/slurm/*.sh) run for real on a
+## one-node cluster: .ci/slurm-cluster.sh installs slurm-wlm, slurmdbd, munge and
+## mariadb-server from Debian when missing (as root), starts the daemons with their state
+## in a scratch folder, runs the Slurm tests and always stops what it started.
+test-slurm: build
+	.ci/slurm-cluster.sh run env SHIFTGEN_SLURM=1 SHIFTGEN_BIN="$(CURDIR)/$(BIN)" \
+	  $(GO) test -race -tags "$(TAGS)" -count=1 -v -timeout 9m -run '^TestSlurm' ./cmd/shiftgen/
 
 ## demo: generate the paper's three shifts from the sample embedded in the binary.
 demo: build

@@ -263,6 +263,7 @@ func Merge(dir string) (*MergeResult, error) {
 		return nil, fmt.Errorf("merge %s: no shards found (%v); run `shiftgen generate --shard K/N` first", dir, err)
 	}
 	byK := map[int]*shardFile{}
+	started := map[int]bool{}
 	total := 0
 	for _, e := range entries {
 		mm := shardName.FindStringSubmatch(e.Name())
@@ -276,9 +277,10 @@ func Merge(dir string) (*MergeResult, error) {
 		} else if n != total {
 			return nil, fmt.Errorf("merge %s: shards of different totals (%d and %d) found; remove the stale ones", dir, total, n)
 		}
+		started[k] = true
 		b, err := os.ReadFile(filepath.Join(work, e.Name(), "shard.json"))
 		if err != nil {
-			return nil, fmt.Errorf("merge %s: shard %d/%d has not finished (no shard.json); run or resume it first", dir, k, n)
+			continue // not finished: listed with the missing ones below
 		}
 		var sf shardFile
 		if err := json.Unmarshal(b, &sf); err != nil || !sf.Complete || sf.Manifest == nil || sf.Job == nil {
@@ -289,14 +291,8 @@ func Merge(dir string) (*MergeResult, error) {
 	if total == 0 {
 		return nil, fmt.Errorf("merge %s: no shards found in %s", dir, work)
 	}
-	var missing []string
-	for k := 1; k <= total; k++ {
-		if byK[k] == nil {
-			missing = append(missing, fmt.Sprintf("%d/%d", k, total))
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("merge %s: %d of %d shards are missing or unfinished: %v", dir, len(missing), total, missing)
+	if err := missingShards(dir, total, func(k int) bool { return byK[k] != nil }, started); err != nil {
+		return nil, err
 	}
 	first := byK[1]
 	tmpl, _ := json.Marshal(withoutCounts(first.Manifest))

@@ -125,6 +125,9 @@ func (ex *execution) prepare() (workState, error) {
 		work := filepath.Join(dir, WorkDir)
 		if !o.Shard.IsZero() {
 			work = filepath.Join(work, o.Shard.workName())
+			if err := o.Shard.checkSiblings(filepath.Join(dir, WorkDir), o.Force); err != nil {
+				return 0, err
+			}
 		}
 		ex.dirs = append(ex.dirs, dir)
 		ex.works = append(ex.works, work)
@@ -144,7 +147,7 @@ func (ex *execution) prepare() (workState, error) {
 			if d := prev.diff(ex.spec); len(d) > 0 {
 				return 0, fmt.Errorf("cannot resume %s: it was started with other options or input: %s; rerun the original command with --resume, or use --force to start over", dir, strings.Join(d, "; "))
 			}
-			if err := removeTemps(dir); err != nil {
+			if err := removeTemps(dir, ex.ownTemp(len(ex.dirs)-1)); err != nil {
 				return 0, err
 			}
 			states[stateResume] = append(states[stateResume], ps.Spec)
@@ -407,15 +410,19 @@ func truncate(path string, size int64) error {
 // tempName matches the temporary files writeAtomic and WriteFileAtomic create.
 var tempName = regexp.MustCompile(`^\..+\.tmp-[0-9]+$`)
 
-// removeTemps deletes temporary files a killed run left below dir (they never carry a
-// final name, but must not stay behind as extra files).
-func removeTemps(dir string) error {
+// removeTemps deletes the temporary files a killed run left below dir (they never carry
+// a final name, but must not stay behind as extra files) for which own is true. Files
+// vanishing meanwhile (shards running beside this one) are not an error.
+func removeTemps(dir string, own func(path string) bool) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && tempName.MatchString(d.Name()) {
-			if err := os.Remove(p); err != nil {
+		if !d.IsDir() && tempName.MatchString(d.Name()) && own(p) {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("resume: %w", err)
 			}
 		}

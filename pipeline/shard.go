@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -24,30 +26,27 @@ func ParseShard(s string) (Shard, error) {
 	return Shard{K: k, N: n}, nil
 }
 
-// ShardFromEnv reads the shard from a cluster scheduler's variables: Slurm job arrays
-// (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT) or a Kubernetes
-// Indexed Job (JOB_COMPLETION_INDEX, 0-based, with shards = the job's completions).
+// ShardFromEnv reads the shard from a cluster scheduler's variables; shards is the
+// --shards value (0 when not given).
+//
+// Slurm job arrays: array task SLURM_ARRAY_TASK_ID writes shard ID+1. Without shards,
+// the array must be the whole job, indices 0..N−1 with step 1, as `sbatch --array=0-31`
+// gives (SLURM_ARRAY_TASK_MIN 0, SLURM_ARRAY_TASK_MAX N−1, SLURM_ARRAY_TASK_COUNT N,
+// SLURM_ARRAY_TASK_STEP 1); an array from another index, with a step or with gaps is
+// refused, since N cannot be known from it. With shards = N, the array index is the
+// 0-based shard index of N and the array may be any part of 0..N−1 (e.g.
+// `sbatch --array=5,7` to redo two shards).
+//
+// Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX (0-based) writes shard index+1 of
+// shards, which must be given (the Job's completions).
+//
+// Every inconsistency is an error that names the variables and says what to submit.
 func ShardFromEnv(getenv func(string) string, shards int) (Shard, error) {
+	if shards < 0 {
+		return Shard{}, fmt.Errorf("--shards %d: want the number of shards (at least 1)", shards)
+	}
 	if id := getenv("SLURM_ARRAY_TASK_ID"); id != "" {
-		n, err := strconv.Atoi(getenv("SLURM_ARRAY_TASK_COUNT"))
-		if err != nil || n < 1 {
-			return Shard{}, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is %q", getenv("SLURM_ARRAY_TASK_COUNT"))
-		}
-		i, err := strconv.Atoi(id)
-		if err != nil {
-			return Shard{}, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_ID %q is not a number", id)
-		}
-		min := 0
-		if m := getenv("SLURM_ARRAY_TASK_MIN"); m != "" {
-			if min, err = strconv.Atoi(m); err != nil {
-				return Shard{}, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_MIN %q is not a number", m)
-			}
-		}
-		s := Shard{K: i - min + 1, N: n}
-		if s.K < 1 || s.K > n {
-			return Shard{}, fmt.Errorf("--shard auto: array task %d is outside %d..%d; use a contiguous --array range", i, min, min+n-1)
-		}
-		return s, nil
+		return slurmShard(getenv, shards)
 	}
 	if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
 		i, err := strconv.Atoi(idx)
@@ -58,11 +57,65 @@ func ShardFromEnv(getenv func(string) string, shards int) (Shard, error) {
 			return Shard{}, fmt.Errorf("--shard auto with JOB_COMPLETION_INDEX needs --shards N (the Job's completions)")
 		}
 		if i >= shards {
-			return Shard{}, fmt.Errorf("--shard auto: JOB_COMPLETION_INDEX %d is not below --shards %d", i, shards)
+			return Shard{}, fmt.Errorf("--shard auto: JOB_COMPLETION_INDEX %d is not below --shards %d; make the Job's completions equal to --shards", i, shards)
 		}
 		return Shard{K: i + 1, N: shards}, nil
 	}
+	if getenv("SLURM_JOB_ID") != "" {
+		return Shard{}, fmt.Errorf("--shard auto: Slurm job %s is not a job array (no SLURM_ARRAY_TASK_ID); submit it with sbatch --array=0-<N−1>, one task per shard", getenv("SLURM_JOB_ID"))
+	}
 	return Shard{}, fmt.Errorf("--shard auto: neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set; pass --shard K/N")
+}
+
+// slurmShard is ShardFromEnv for a Slurm array task.
+func slurmShard(getenv func(string) string, shards int) (Shard, error) {
+	// num reads a variable; absent is -1 (Slurm sets them all for array tasks).
+	num := func(name string) (int, error) {
+		v := getenv(name)
+		if v == "" {
+			return -1, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("--shard auto: %s %q is not a non-negative number", name, v)
+		}
+		return n, nil
+	}
+	var id, first, last, count, step int
+	for _, f := range []struct {
+		name string
+		v    *int
+	}{{"SLURM_ARRAY_TASK_ID", &id}, {"SLURM_ARRAY_TASK_MIN", &first}, {"SLURM_ARRAY_TASK_MAX", &last},
+		{"SLURM_ARRAY_TASK_COUNT", &count}, {"SLURM_ARRAY_TASK_STEP", &step}} {
+		n, err := num(f.name)
+		if err != nil {
+			return Shard{}, err
+		}
+		*f.v = n
+	}
+	bounds := fmt.Sprintf("SLURM_ARRAY_TASK_ID %d, MIN %d, MAX %d, COUNT %d", id, first, last, count)
+	if first >= 0 && last >= 0 && (id < first || id > last) {
+		return Shard{}, fmt.Errorf("--shard auto: array task %d is outside its array %d-%d (%s); the scheduler's variables are inconsistent", id, first, last, bounds)
+	}
+	if shards > 0 {
+		// The array index is the shard index; the array may be any part of 0..N−1.
+		if id >= shards || last >= shards {
+			return Shard{}, fmt.Errorf("--shard auto: array index %d is out of range for --shards %d (%s); array indices must lie in 0-%d", max(id, last), shards, bounds, shards-1)
+		}
+		return Shard{K: id + 1, N: shards}, nil
+	}
+	redo := "or pass --shards N (the whole job's shard count) to use the array index as the 0-based shard index"
+	switch {
+	case first < 0 || last < 0 || count < 0:
+		return Shard{}, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_MIN, _MAX or _COUNT is missing (%s); pass --shard K/N or --shards N", bounds)
+	case step > 1:
+		return Shard{}, fmt.Errorf("--shard auto: the array steps by %d (SLURM_ARRAY_TASK_STEP); submit one task per shard with --array=0-<N−1>, %s", step, redo)
+	case count != last-first+1:
+		return Shard{}, fmt.Errorf("--shard auto: the array %d-%d has gaps (%d tasks; %s); submit one task per shard with --array=0-<N−1>, %s", first, last, count, bounds, redo)
+	case first != 0:
+		return Shard{}, fmt.Errorf("--shard auto: the array starts at %d, not 0 (%s): part of an array cannot tell the shard count; submit the whole array, --array=0-<N−1>, %s", first, bounds, redo)
+	}
+	return Shard{K: id + 1, N: count}, nil
 }
 
 // IsZero reports whether s is the whole plan.
@@ -87,4 +140,83 @@ func (s Shard) bounds(total int) (lo, hi int) {
 // workName is the shard's work folder name under OUT/<shift>/.work.
 func (s Shard) workName() string {
 	return fmt.Sprintf("shard-%d-of-%d", s.K, s.N)
+}
+
+// checkSiblings refuses to start or resume shard s beside shards of another total in
+// the work folder (OUT/<shift>/.work): the job was started with another shard count, as
+// when an array is resubmitted with other bounds. force lets the run go ahead.
+func (s Shard) checkSiblings(work string, force bool) error {
+	if force {
+		return nil
+	}
+	entries, err := os.ReadDir(work)
+	if err != nil {
+		return nil // no shard has started yet
+	}
+	for _, e := range entries {
+		m := shardName.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		if n, _ := strconv.Atoi(m[2]); n != s.N {
+			return fmt.Errorf("shard %s: %s holds shards of a %d-shard job (%s); run this part as --shard K/%d (with --shard auto: --array=0-%d, or --shards %d), or pass --force to start a %d-shard job beside them",
+				s, work, n, e.Name(), n, n-1, n, s.N)
+		}
+	}
+	return nil
+}
+
+// missingShards returns the error merge gives when some of shards 1..total of dir have
+// no finished shard manifest (nil when all are done). It names each with the array
+// index that writes it (Slurm's SLURM_ARRAY_TASK_ID, Kubernetes' JOB_COMPLETION_INDEX)
+// and says whether it started.
+func missingShards(dir string, total int, done func(k int) bool, started map[int]bool) error {
+	var names, indices, requeue []string
+	for k := 1; k <= total; k++ {
+		if done(k) {
+			continue
+		}
+		state := "missing"
+		if started[k] {
+			state = "unfinished"
+		}
+		names = append(names, fmt.Sprintf("%d/%d (array index %d, %s)", k, total, k-1, state))
+		indices = append(indices, strconv.Itoa(k-1))
+		requeue = append(requeue, fmt.Sprintf("JOBID_%d", k-1))
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return fmt.Errorf("merge %s: %d of %d shards are not finished: %s; rerun them with --resume (Slurm: scontrol requeue %s, or sbatch --array=%s with --shards %d), then merge again",
+		dir, len(names), total, strings.Join(names, ", "), strings.Join(requeue, ","), strings.Join(indices, ","), total)
+}
+
+// ownTemp says which temporary files below shift si's folder a resuming run may remove:
+// all of them for a whole-plan run; for a shard, those of its own outputs and work
+// folder only, since the other shards of the job write into the same folders and may
+// be running at this moment.
+func (ex *execution) ownTemp(si int) func(path string) bool {
+	if ex.o.Shard.IsZero() {
+		return func(string) bool { return true }
+	}
+	own := map[string]bool{}
+	for _, j := range ex.shardJobs {
+		for _, out := range ex.plan.Outputs(j) {
+			if out.Shift == si {
+				own[filepath.Join(ex.dirs[si], filepath.FromSlash(out.Path))] = true
+			}
+		}
+	}
+	work := ex.works[si]
+	return func(p string) bool {
+		if filepath.Dir(p) == work {
+			return true
+		}
+		// A temporary file is named ".<final name>.tmp-<number>" beside its final name.
+		name := strings.TrimPrefix(filepath.Base(p), ".")
+		if i := strings.LastIndex(name, ".tmp-"); i > 0 {
+			name = name[:i]
+		}
+		return own[filepath.Join(filepath.Dir(p), name)]
+	}
 }

@@ -91,6 +91,9 @@ func generateCommand() *cli.Command {
 
 // shardFlag reads --shard: "", "K/N" or "auto" (Slurm or Kubernetes variables).
 func shardFlag(s string, shards int) (pipeline.Shard, error) {
+	if shards != 0 && s != "auto" {
+		return pipeline.Shard{}, fmt.Errorf("--shards %d goes with --shard auto (with --shard K/N, N is the shard count)", shards)
+	}
 	switch s {
 	case "":
 		return pipeline.Shard{}, nil

@@ -144,7 +144,7 @@ func TestShardProcessesMerge(t *testing.T) {
 	out := t.TempDir()
 	for k := 1; k <= 3; k++ {
 		cmd := self(args(out, "--shard", "auto")...)
-		cmd.Env = append(cmd.Env, fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", k-1), "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_COUNT=3")
+		cmd.Env = append(cmd.Env, fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", k-1), "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_MAX=2", "SLURM_ARRAY_TASK_COUNT=3")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("shard %d: %v\n%s", k, err, b)
 		}
