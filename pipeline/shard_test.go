@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/pipeline/internal/testimage"
 )
 
 // slurmEnv is the environment Slurm 22.05 gives array task id of `sbatch --array=spec`,
@@ -160,7 +162,7 @@ func TestShardResumeLeavesOtherShardsTemps(t *testing.T) {
 		filepath.Join(dir, WorkDir, "shard-2-of-2", ".job.json.tmp-5"),
 	}
 	for _, p := range append(append([]string{}, mine...), theirs...) {
-		writeFile(t, p, []byte("partial"))
+		testimage.WriteFile(t, p, []byte("partial"))
 	}
 	o.Resume = true
 	if _, err := Run(context.Background(), o); err != nil {
