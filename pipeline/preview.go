@@ -34,6 +34,8 @@ type PreviewOptions struct {
 	Seed int64
 	// Codec decodes the sources; nil means DefaultCodec().
 	Codec Codec
+	// StyleImages is the style-image source, as in Options (see LoadStyles).
+	StyleImages string
 }
 
 // column is one column of the sheet.
@@ -70,7 +72,11 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 			specs = sev
 		}
 	}
-	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: 0}
+	styles, err := LoadStyles(o.StyleImages, o.Seed, DefaultMaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: 0, Styles: styles}
 	cols := []column{{label: "original"}}
 	for _, spec := range specs {
 		sh, err := shifts.New(spec, env)

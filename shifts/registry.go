@@ -42,6 +42,7 @@ func transformEntries() []TransformEntry {
 	all = append(all, paperTransforms()...)
 	all = append(all, lightingTransforms()...)
 	all = append(all, styleTransforms()...)
+	all = append(all, styleImageTransforms()...)
 	all = append(all, corruptionTransforms()...)
 	return all
 }
