@@ -322,7 +322,7 @@ func TestSeverityTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sh.(OutOfSupportShift).T; got != (Kuwahara{Severity: 1, Radius: 9}) {
+	if got := sh.(OutOfSupportShift).T; got != (Kuwahara{Severity: 1, Radius: 9, Strokes: 0.6}) {
 		t.Errorf("oil-paint override = %+v", got)
 	}
 	if _, err := New("night:severity=6", familyEnv); err == nil {

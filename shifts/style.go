@@ -25,7 +25,8 @@ import (
 //	            colors          24    16    12    9     6
 //	            line            0.7   0.85  1     1.15  1.3
 //	            coverage        0.06  0.07  0.08  0.09  0.1
-//	oil-paint   radius          3     4     5     6     7
+//	oil-paint   radius          2     3     4     5     6
+//	            strokes         0.6   0.7   0.8   0.9   1
 //	halftone    cell            3     4     5     6     8
 
 // styleTransforms lists the out-of-support style family.
@@ -113,10 +114,12 @@ func styleTransforms() []TransformEntry {
 			Description: "oil painting: anisotropic Kuwahara filter, strokes along the edges (structure-tensor ellipses, 8 weighted sectors, the most uniform win)",
 			Params: []Param{Severity,
 				severityParam("radius", Int, 0, 32, "filter radius in pixels (the ellipse of each stroke has the area of a disc of this radius); 0 is the identity", func(i int) float64 { return float64(KuwaharaSeverities[i].Radius) }),
+				severityParam("strokes", Float, 0, 10, "strength of the brush-stroke relief along the edges (0: none)", func(i int) float64 { return KuwaharaSeverities[i].Strokes }),
 			},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := KuwaharaSeverities[severityIndex(v)]
 				setInt(v, "radius", &t.Radius)
+				setFloat(v, "strokes", &t.Strokes)
 				return t, nil
 			},
 		},

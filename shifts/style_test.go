@@ -152,7 +152,7 @@ func TestStyleFlat(t *testing.T) {
 		{"sketch", SketchSeverities[4], px{255, 255, 255}},
 		{"edge-map", EdgeMapSeverities[2], px{255, 255, 255}},
 		{"edge-map inverted", EdgeMap{Sigma: 1, Gain: 4, Invert: true}, px{0, 0, 0}},
-		{"oil-paint", KuwaharaSeverities[4], c},
+		{"oil-paint without strokes", Kuwahara{Radius: 7}, c},
 		{"cartoon without quantisation", Cartoon{Passes: 3, SigmaColor: 0.1, Line: 1, Coverage: 0.1}, c},
 		{"cartoon", CartoonSeverities[4], c},
 	} {
