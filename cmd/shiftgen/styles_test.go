@@ -133,7 +133,7 @@ func TestListStyleShifts(t *testing.T) {
 		"colour-transfer":          {"severity", "amount"},
 		"spurious-fda":             {"p", "severity", "beta"},
 		"cartoon":                  {"severity", "passes", "sigma_color", "colors", "line", "coverage"},
-		"oil-paint":                {"severity", "radius"},
+		"oil-paint":                {"severity", "radius", "strokes"},
 		"night":                    {"severity", "stops", "saturation", "blue", "noise"},
 		"spurious-colour-transfer": {"p", "severity", "amount"},
 	}
