@@ -69,7 +69,7 @@ type Options struct {
 	FrostTextures string
 	// StyleImages is a folder of style images for the fda, histogram-match and
 	// colour-transfer shifts, or GeneratedStyles; empty means none (those shifts refuse
-	// to run). See LoadStyles.
+	// to run). It is loaded only when a shift uses it. See LoadStyles.
 	StyleImages string
 	// styleDigest identifies the loaded style images (styleDigest), for resume checks.
 	styleDigest string

@@ -72,6 +72,9 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 			specs = sev
 		}
 	}
+	if !shifts.NeedStyles(specs) {
+		o.StyleImages = ""
+	}
 	styles, err := LoadStyles(o.StyleImages, o.Seed, DefaultMaxPixels)
 	if err != nil {
 		return nil, err

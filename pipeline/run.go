@@ -86,6 +86,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, s := range o.Shifts {
 		specs = append(specs, shifts.Expand(s)...)
 	}
+	if !shifts.NeedStyles(specs) {
+		o.StyleImages = "" // unused: neither loaded nor recorded
+	}
 	styles, err := LoadStyles(o.StyleImages, o.Seed, o.MaxPixels)
 	if err != nil {
 		return nil, err

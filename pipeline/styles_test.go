@@ -183,6 +183,12 @@ func TestRunStyleImages(t *testing.T) {
 	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--style-images") {
 		t.Errorf("no style images: %v", err)
 	}
+	// Shifts that use no style images do not load them.
+	o = opts(t.TempDir(), 2)
+	o.Shifts, o.StyleImages = []string{"vflip"}, filepath.Join(dir, "missing")
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Errorf("vflip with an unused style folder: %v", err)
+	}
 
 	// Interrupt a run, change a style image, resume: refused.
 	out := t.TempDir()

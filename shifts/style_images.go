@@ -65,6 +65,7 @@ func styleImageTransforms() []TransformEntry {
 	return []TransformEntry{
 		{
 			Name:        "fda",
+			NeedsStyles: true,
 			Description: "Fourier domain adaptation (Yang & Soatto 2020): the low-frequency amplitude spectrum of a style image, the source's phase" + from,
 			Params: []Param{Severity,
 				severityParam("beta", Float, 0, 0.5, "band size β: amplitudes of frequencies up to ⌊β·min(w, h)⌋ in both axes come from the style image (0 swaps the mean only)", func(i int) float64 { return FDASeverities[i].Beta }),
@@ -82,6 +83,7 @@ func styleImageTransforms() []TransformEntry {
 		},
 		{
 			Name:        "histogram-match",
+			NeedsStyles: true,
 			Description: "histogram matching: every channel's histogram mapped onto a style image's (full match at the default severity 5)" + from,
 			Params: []Param{withDefault(Severity, 5),
 				severityParam("amount", Float, 0, 1, "blend toward the matched image: x' = (1-amount)·x + amount·match(x); 0 is the identity", func(i int) float64 { return HistogramMatchSeverities[i].Amount }),
@@ -99,6 +101,7 @@ func styleImageTransforms() []TransformEntry {
 		},
 		{
 			Name:        "colour-transfer",
+			NeedsStyles: true,
 			Description: "colour transfer (Reinhard et al. 2001): mean and spread of a style image's colours in lαβ space (full transfer at the default severity 5)" + from,
 			Params: []Param{withDefault(Severity, 5),
 				severityParam("amount", Float, 0, 1, "blend toward the transferred image: x' = (1-amount)·x + amount·transfer(x); 0 is the identity", func(i int) float64 { return ColourTransferSeverities[i].Amount }),

@@ -446,6 +446,19 @@ func TestStyleShiftsNeedImages(t *testing.T) {
 	}
 }
 
+// TestNeedStyles checks which specs need style images: the three style-image shifts
+// and their spurious twins, with or without parameters.
+func TestNeedStyles(t *testing.T) {
+	for specs, want := range map[string]bool{
+		"fda": true, "spurious-histogram-match:p=0.7": true, "vflip,colour-transfer:severity=2": true,
+		"vflip,night": false, "imagenet-c": false, "nonsense": false,
+	} {
+		if got := NeedStyles(strings.Split(specs, ",")); got != want {
+			t.Errorf("%s: %v", specs, got)
+		}
+	}
+}
+
 // TestGeneratedStyles checks the generated set: six opaque 256×256 images, the same
 // for a seed, others for another seed, with clearly different colour balances.
 func TestGeneratedStyles(t *testing.T) {
