@@ -20,7 +20,7 @@ func TestEveryShiftGenerates(t *testing.T) {
 	for _, e := range shifts.Entries() {
 		specs = append(specs, e.Name)
 	}
-	res, err := Run(context.Background(), Options{In: root, Out: out, Shifts: specs, Workers: 2, TintTableSize: 100, Preprocess: imageio.NoPreprocess})
+	res, err := Run(context.Background(), Options{In: root, Out: out, Shifts: specs, Workers: 2, TintTableSize: 100, Preprocess: imageio.NoPreprocess, StyleImages: GeneratedStyles})
 	if err != nil {
 		t.Fatal(err)
 	}

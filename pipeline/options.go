@@ -69,6 +69,12 @@ type Options struct {
 	// FrostTextures is a folder of frost images for the frost corruption; empty means
 	// generated textures.
 	FrostTextures string
+	// StyleImages is a folder of style images for the fda, histogram-match and
+	// colour-transfer shifts, or GeneratedStyles; empty means none (those shifts refuse
+	// to run). It is loaded only when a shift uses it. See LoadStyles.
+	StyleImages string
+	// styleDigest identifies the loaded style images (styleDigest), for resume checks.
+	styleDigest string
 	// Codec decodes and encodes; nil means DefaultCodec().
 	Codec imageio.Codec
 	// Progress, if set, is called from one goroutine after each source image with the

@@ -36,6 +36,8 @@ type PreviewOptions struct {
 	Seed int64
 	// Codec decodes the sources; nil means DefaultCodec().
 	Codec imageio.Codec
+	// StyleImages is the style-image source, as in Options (see LoadStyles).
+	StyleImages string
 }
 
 // column is one column of the sheet.
@@ -72,7 +74,14 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 			specs = sev
 		}
 	}
-	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: 0}
+	if !shifts.NeedStyles(specs) {
+		o.StyleImages = ""
+	}
+	styles, err := LoadStyles(o.StyleImages, o.Seed, imageio.DefaultMaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: 0, Styles: styles}
 	cols := []column{{label: "original"}}
 	for _, spec := range specs {
 		sh, err := shifts.New(spec, env)

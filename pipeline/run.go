@@ -88,7 +88,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, s := range o.Shifts {
 		specs = append(specs, shifts.Expand(s)...)
 	}
-	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: o.TintTableSize, FrostTextures: o.FrostTextures}
+	if !shifts.NeedStyles(specs) {
+		o.StyleImages = "" // unused: neither loaded nor recorded
+	}
+	styles, err := LoadStyles(o.StyleImages, o.Seed, o.MaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	o.styleDigest = styleDigest(styles)
+	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: o.TintTableSize, FrostTextures: o.FrostTextures, Styles: styles}
 	built := make([]shifts.Shift, len(specs))
 	for i, s := range specs {
 		if built[i], err = shifts.New(s, env); err != nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -129,8 +130,8 @@ func cloneRGBA(img *image.RGBA) *image.RGBA {
 }
 
 // familyEnv is the Env the registry-wide tests build shifts with: a small tint table
-// keeps construction fast.
-var familyEnv = Env{Seed: 0, Classes: 1000, TintTableSize: 4000}
+// keeps construction fast; the generated styles serve the style-image shifts.
+var familyEnv = Env{Seed: 0, Classes: 1000, TintTableSize: 4000, Styles: GeneratedStyles(0)}
 
 // TestRegistryNamesUnique checks that no two entries share a name and that every
 // entry declares a kind, a description and documented parameters.
@@ -155,7 +156,8 @@ func TestRegistryNamesUnique(t *testing.T) {
 	}
 	for _, name := range []string{"label-shift", "pad", "spurious-pad", "brighten", "night", "low-contrast",
 		"overexposure", "warm", "cool", "grayscale", "sketch", "posterize", "edge-map", "cartoon",
-		"oil-paint", "halftone", "spurious-sketch", "spurious-night"} {
+		"oil-paint", "halftone", "spurious-sketch", "spurious-night", "fda", "histogram-match",
+		"colour-transfer", "spurious-fda", "spurious-histogram-match", "spurious-colour-transfer"} {
 		if !seen[name] {
 			t.Errorf("shift %q is not registered", name)
 		}
@@ -233,13 +235,14 @@ func TestTransformsDeterministic(t *testing.T) {
 	}
 }
 
-// ownTransformEntries are the transforms of the paper (vflip, pad), lighting and style
-// families.
+// ownTransformEntries are the transforms of the paper (vflip, pad), lighting, style and
+// style-image families.
 func ownTransformEntries() []TransformEntry {
 	var all []TransformEntry
 	all = append(all, paperTransforms()...)
 	all = append(all, lightingTransforms()...)
 	all = append(all, styleTransforms()...)
+	all = append(all, styleImageTransforms()...)
 	return all
 }
 
@@ -274,7 +277,18 @@ func TestSeverityTables(t *testing.T) {
 	add("cartoon", rowsAny(CartoonSeverities))
 	add("oil-paint", rowsAny(KuwaharaSeverities))
 	add("halftone", rowsAny(HalftoneSeverities))
-	for _, e := range append(lightingTransforms(), styleTransforms()...) {
+	// The style-image rows get the Env's style images.
+	var fda [5]FDA
+	var hm [5]HistogramMatch
+	var ct [5]ColourTransfer
+	for i := range 5 {
+		fda[i], hm[i], ct[i] = FDASeverities[i], HistogramMatchSeverities[i], ColourTransferSeverities[i]
+		fda[i].Styles, hm[i].Styles, ct[i].Styles = familyEnv.Styles, familyEnv.Styles, familyEnv.Styles
+	}
+	add("fda", rowsAny(fda))
+	add("histogram-match", rowsAny(hm))
+	add("colour-transfer", rowsAny(ct))
+	for _, e := range slices.Concat(lightingTransforms(), styleTransforms(), styleImageTransforms()) {
 		rows, ok := tables[e.Name]
 		if !ok {
 			t.Errorf("%s has no severity table in this test", e.Name)
@@ -296,11 +310,11 @@ func TestSeverityTables(t *testing.T) {
 		}
 	}
 	// Explicit values win over the table.
-	sh, err := New("night:severity=4,noise=0,gamma=1.25", familyEnv)
+	sh, err := New("night:severity=4,noise=0,stops=1.25", familyEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Night{Severity: 4, Gamma: 1.25, Blue: 0.4, Noise: 0}
+	want := Night{Severity: 4, Stops: 1.25, Saturation: 0.3, Blue: 0.75, Noise: 0}
 	if got := sh.(OutOfSupportShift).T; got != want {
 		t.Errorf("night override = %+v, want %+v", got, want)
 	}
@@ -308,7 +322,7 @@ func TestSeverityTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sh.(OutOfSupportShift).T; got != (Kuwahara{Severity: 1, Radius: 9}) {
+	if got := sh.(OutOfSupportShift).T; got != (Kuwahara{Severity: 1, Radius: 9, Strokes: 0.6}) {
 		t.Errorf("oil-paint override = %+v", got)
 	}
 	if _, err := New("night:severity=6", familyEnv); err == nil {
@@ -337,7 +351,7 @@ func rowsAny[T Transform](rows [5]T) []Transform {
 // and a broader stroke can leave more paper white.
 func TestSeverityGrows(t *testing.T) {
 	src := naturalImg(64, 48, 3)
-	for _, e := range append(lightingTransforms(), styleTransforms()...) {
+	for _, e := range slices.Concat(lightingTransforms(), styleTransforms(), styleImageTransforms()) {
 		if e.Name == "sketch" || e.Name == "edge-map" || e.Name == "halftone" {
 			continue
 		}
@@ -501,4 +515,48 @@ func BenchmarkTransforms(b *testing.B) {
 			Apply(nil, benchImg, Key{})
 		}
 	})
+}
+
+// TestTransformsAnySize applies every paper, lighting, style and style-image transform,
+// at its default parameters and at severity 5, to images of awkward sizes (one pixel,
+// one row, one column, odd and prime sides, smaller than a filter's window): each gives
+// an opaque image of the same size (pad: with its frame) and leaves its input alone.
+func TestTransformsAnySize(t *testing.T) {
+	sizes := [][2]int{{1, 1}, {1, 7}, {7, 1}, {2, 3}, {3, 2}, {13, 11}, {67, 5}}
+	for _, e := range ownTransformEntries() {
+		for _, settings := range []map[string]string{nil, {"severity": "5"}} {
+			if _, ok := settings["severity"]; ok && !hasParam(e, "severity") {
+				continue
+			}
+			tr, err := newTransform(e, settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range sizes {
+				src := naturalImg(s[0], s[1], 8)
+				before := cloneRGBA(src)
+				out := Apply(tr, src, Key{Purpose: "pixels", Index: s[0]})
+				want := src.Rect
+				if p, ok := tr.(Pad); ok {
+					want = image.Rect(0, 0, s[0]+2*p.Pixels, s[1]+2*p.Pixels)
+				}
+				if out.Rect != want {
+					t.Fatalf("%s %v on %dx%d: bounds %v", e.Name, settings, s[0], s[1], out.Rect)
+				}
+				checkOpaque(t, out)
+				if !bytes.Equal(src.Pix, before.Pix) {
+					t.Fatalf("%s on %dx%d changed its input", e.Name, s[0], s[1])
+				}
+			}
+		}
+	}
+}
+
+func hasParam(e TransformEntry, name string) bool {
+	for _, p := range e.Params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -6,16 +6,18 @@ import (
 )
 
 // The lighting family: out-of-support changes of exposure, contrast and colour of the
-// light. Every transform works per channel on values in [0, 1] (the byte divided by 255)
-// and rounds its result half to even back onto 0..255. All but Night are a per-channel
-// lookup table; Night adds sensor noise drawn from the image's Key.
+// light. Every transform works on values in [0, 1] (the byte divided by 255) and rounds
+// its result half to even back onto 0..255. All but Night are a per-channel lookup
+// table; Night mixes the channels in linear light and adds sensor noise seeded from the
+// image's Key (see lighting_night.go).
 //
 // Severity tables (severity 1..5; any parameter set explicitly overrides its table value):
 //
 //	brighten      gamma         0.8   0.65  0.5   0.4   0.3
-//	night         gamma         1.5   2     2.5   3     3.5
-//	              blue          0.1   0.2   0.3   0.4   0.5
-//	              noise         0.01  0.02  0.03  0.045 0.06
+//	night         stops         1.25  1.75  2.25  2.75  3.25
+//	              saturation    0.75  0.6   0.45  0.3   0.2
+//	              blue          0.25  0.4   0.55  0.7   0.85
+//	              noise         0.01  0.015 0.02  0.03  0.04
 //	low-contrast  factor        0.75  0.6   0.45  0.3   0.2    (pivot 0.5 at every severity)
 //	overexposure  stops         0.75  1.25  1.75  2.25  3
 //	warm          kelvin        5500  4700  4000  3400  2900
@@ -38,15 +40,17 @@ func lightingTransforms() []TransformEntry {
 		},
 		{
 			Name:        "night",
-			Description: "darkness / night: a darkening gamma, a blue cast and Gaussian sensor noise",
+			Description: "night: a shorter exposure in linear light (highlights too), desaturated and blue-shifted as night vision sees, with seeded sensor noise; severity 1 is late dusk, 5 a moonlit night",
 			Params: []Param{Severity,
-				severityParam("gamma", Float, 1, 8, "darkening exponent x^gamma on [0, 1]; 1 leaves the tones", func(i int) float64 { return NightSeverities[i].Gamma }),
-				severityParam("blue", Float, 0, 1, "blue cast: red is multiplied by 1-blue and green by 1-blue/2", func(i int) float64 { return NightSeverities[i].Blue }),
-				severityParam("noise", Float, 0, 0.5, "standard deviation of the per-channel Gaussian sensor noise, on the [0, 1] scale", func(i int) float64 { return NightSeverities[i].Noise }),
+				severityParam("stops", Float, 0, 10, "exposure cut in stops: linear light times 2^-stops, highlights included; 0 keeps the exposure", func(i int) float64 { return NightSeverities[i].Stops }),
+				severityParam("saturation", Float, 0, 1, "colour kept around the linear luminance; 1 keeps it, 0 is grey", func(i int) float64 { return NightSeverities[i].Saturation }),
+				severityParam("blue", Float, 0, 1, "strength of the moonlight cast (luminance-preserving gains toward blue); 0 is none", func(i int) float64 { return NightSeverities[i].Blue }),
+				severityParam("noise", Float, 0, 0.5, "standard deviation of the per-channel Gaussian sensor noise on the [0, 1] scale, added after the tone curve", func(i int) float64 { return NightSeverities[i].Noise }),
 			},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := NightSeverities[severityIndex(v)]
-				setFloat(v, "gamma", &t.Gamma)
+				setFloat(v, "stops", &t.Stops)
+				setFloat(v, "saturation", &t.Saturation)
 				setFloat(v, "blue", &t.Blue)
 				setFloat(v, "noise", &t.Noise)
 				return t, nil
@@ -135,70 +139,6 @@ func (t Brighten) LUT() (lut [3][256]uint8) {
 func (t Brighten) Apply(img *image.RGBA, _ Key) *image.RGBA {
 	lut := t.LUT()
 	ApplyLUT(img, &lut)
-	return img
-}
-
-// Night darkens an image as if taken at night: per channel on [0, 1],
-//
-//	x' = clamp(g_c · x^Gamma + Noise·z, 0, 1)
-//
-// with cast gains g = (1−Blue, 1−Blue/2, 1) for (R, G, B) and z a standard normal drawn
-// independently for every channel of every pixel from k.Rand(), in row-major order and
-// R, G, B within a pixel (no draws when Noise is 0). Gamma 1, Blue 0 and Noise 0 is the
-// identity. The same image and Key always give the same bytes. It is safe for concurrent
-// use.
-type Night struct {
-	// Severity is the table row the other fields came from (informational).
-	Severity int `json:"severity,omitempty"`
-	// Gamma ≥ 1 darkens midtones and shadows more than highlights.
-	Gamma float64 `json:"gamma"`
-	// Blue in [0, 1] is the strength of the blue cast.
-	Blue float64 `json:"blue"`
-	// Noise is the standard deviation of the additive Gaussian sensor noise on [0, 1].
-	Noise float64 `json:"noise"`
-}
-
-// NightSeverities holds Night's parameters at severities 1..5.
-var NightSeverities = [5]Night{
-	{Severity: 1, Gamma: 1.5, Blue: 0.1, Noise: 0.01},
-	{Severity: 2, Gamma: 2, Blue: 0.2, Noise: 0.02},
-	{Severity: 3, Gamma: 2.5, Blue: 0.3, Noise: 0.03},
-	{Severity: 4, Gamma: 3, Blue: 0.4, Noise: 0.045},
-	{Severity: 5, Gamma: 3.5, Blue: 0.5, Noise: 0.06},
-}
-
-// Apply darkens img in place.
-func (t Night) Apply(img *image.RGBA, k Key) *image.RGBA {
-	gain := [3]float64{1 - t.Blue, 1 - t.Blue/2, 1}
-	// base[c][v] is 255·g_c·(v/255)^Gamma: everything but the noise, on the byte scale.
-	var base [3][256]float64
-	for v := range 256 {
-		p := math.Pow(float64(v)/255, t.Gamma)
-		for c := range 3 {
-			base[c][v] = 255 * (gain[c] * p)
-		}
-	}
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	if t.Noise == 0 {
-		var lut [3][256]uint8
-		for c := range 3 {
-			for v := range 256 {
-				lut[c][v] = round8(base[c][v])
-			}
-		}
-		ApplyLUT(img, &lut)
-		return img
-	}
-	rng := k.Rand()
-	s := 255 * t.Noise
-	for y := range h {
-		row := img.Pix[y*img.Stride : y*img.Stride+w*4]
-		for i := 0; i+3 < len(row); i += 4 {
-			row[i] = round8(base[0][row[i]] + s*rng.NormFloat64())
-			row[i+1] = round8(base[1][row[i+1]] + s*rng.NormFloat64())
-			row[i+2] = round8(base[2][row[i+2]] + s*rng.NormFloat64())
-		}
-	}
 	return img
 }
 

@@ -3,6 +3,9 @@ package shifts
 import (
 	"image"
 	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -20,10 +23,15 @@ var lightingWant = map[string][][]px{
 		{{0, 0, 0}, {255, 255, 255}, {140, 20, 70}, {200, 180, 10}},
 		{{66, 133, 199}, {5, 250, 5}, {128, 128, 128}, {77, 30, 160}},
 	},
-	"night gamma=2 blue=0.3 noise=0": {
-		{{0, 133, 8}, {178, 0, 64}, {22, 27, 32}, {2, 12, 245}},
-		{{0, 0, 0}, {178, 217, 255}, {54, 1, 19}, {110, 108, 0}},
-		{{12, 59, 155}, {0, 208, 0}, {45, 55, 64}, {16, 3, 100}},
+	"night stops=2 saturation=0.5 blue=0.5 noise=0": {
+		{{59, 99, 80}, {100, 47, 80}, {40, 45, 54}, {29, 37, 122}},
+		{{0, 0, 0}, {125, 137, 163}, {51, 24, 42}, {91, 95, 81}},
+		{{47, 68, 106}, {75, 125, 99}, {59, 66, 79}, {30, 22, 76}},
+	},
+	"night stops=1 saturation=1 blue=0 noise=0": {
+		{{6, 146, 30}, {188, 0, 92}, {64, 64, 64}, {19, 41, 184}},
+		{{0, 0, 0}, {188, 188, 188}, {101, 11, 49}, {146, 131, 5}},
+		{{46, 96, 146}, {2, 184, 2}, {92, 92, 92}, {54, 19, 116}},
 	},
 	"lowcontrast factor=0.5 pivot=0.5": {
 		{{70, 164, 86}, {191, 64, 128}, {109, 109, 109}, {79, 94, 189}},
@@ -60,15 +68,16 @@ var lightingWant = map[string][][]px{
 // TestLightingPixels checks every lighting transform's maths on a tiny literal image.
 func TestLightingPixels(t *testing.T) {
 	cases := map[string]Transform{
-		"brighten gamma=0.5":               Brighten{Gamma: 0.5},
-		"brighten gamma=1":                 Brighten{Gamma: 1},
-		"night gamma=2 blue=0.3 noise=0":   Night{Gamma: 2, Blue: 0.3},
-		"lowcontrast factor=0.5 pivot=0.5": LowContrast{Factor: 0.5, Pivot: 0.5},
-		"lowcontrast factor=0.3 pivot=0.2": LowContrast{Factor: 0.3, Pivot: 0.2},
-		"overexposure stops=1":             Overexposure{Stops: 1},
-		"overexposure stops=2.5":           Overexposure{Stops: 2.5},
-		"temperature kelvin=3000":          Temperature{Kelvin: 3000},
-		"temperature kelvin=12000":         Temperature{Kelvin: 12000},
+		"brighten gamma=0.5":                            Brighten{Gamma: 0.5},
+		"brighten gamma=1":                              Brighten{Gamma: 1},
+		"night stops=2 saturation=0.5 blue=0.5 noise=0": Night{Stops: 2, Saturation: 0.5, Blue: 0.5},
+		"night stops=1 saturation=1 blue=0 noise=0":     Night{Stops: 1, Saturation: 1},
+		"lowcontrast factor=0.5 pivot=0.5":              LowContrast{Factor: 0.5, Pivot: 0.5},
+		"lowcontrast factor=0.3 pivot=0.2":              LowContrast{Factor: 0.3, Pivot: 0.2},
+		"overexposure stops=1":                          Overexposure{Stops: 1},
+		"overexposure stops=2.5":                        Overexposure{Stops: 2.5},
+		"temperature kelvin=3000":                       Temperature{Kelvin: 3000},
+		"temperature kelvin=12000":                      Temperature{Kelvin: 12000},
 	}
 	for name, tr := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -95,7 +104,7 @@ func allBytes() *image.RGBA {
 func TestLightingIdentity(t *testing.T) {
 	for name, tr := range map[string]Transform{
 		"brighten gamma=1":         Brighten{Gamma: 1},
-		"night 1,0,0":              Night{Gamma: 1},
+		"night 0,1,0,0":            Night{Saturation: 1},
 		"low-contrast factor=1":    LowContrast{Factor: 1, Pivot: 0.3},
 		"overexposure stops=0":     Overexposure{},
 		"temperature kelvin=6500":  Temperature{Kelvin: 6500},
@@ -109,27 +118,35 @@ func TestLightingIdentity(t *testing.T) {
 }
 
 // TestLightingShape checks the qualitative contract of each transform on every byte
-// value: brighten lifts, night darkens and turns blue, low contrast shrinks the range
-// toward the pivot, overexposure lifts and clips, warm and cool tilt red/blue.
+// value: brighten lifts, night darkens (every pixel's luma) and turns blue, low contrast
+// shrinks the range toward the pivot, overexposure lifts and clips, warm and cool tilt
+// red/blue.
 func TestLightingShape(t *testing.T) {
 	src := allBytes()
 	for s := range 5 {
 		b := Apply(BrightenSeverities[s], src, Key{})
-		n := Apply(Night{Gamma: NightSeverities[s].Gamma, Blue: NightSeverities[s].Blue}, src, Key{})
+		nt := NightSeverities[s]
+		nt.Noise = 0
+		n := Apply(nt, src, Key{})
 		lc := Apply(LowContrastSeverities[s], src, Key{})
 		o := Apply(OverexposureSeverities[s], src, Key{})
 		for i := 0; i < len(src.Pix); i += 4 {
 			for c := range 3 {
 				v := src.Pix[i+c]
-				if b.Pix[i+c] < v || n.Pix[i+c] > v || o.Pix[i+c] < v {
-					t.Fatalf("severity %d, byte %d channel %d: brighten %d night %d overexposure %d", s+1, v, c, b.Pix[i+c], n.Pix[i+c], o.Pix[i+c])
+				if b.Pix[i+c] < v || o.Pix[i+c] < v {
+					t.Fatalf("severity %d, byte %d channel %d: brighten %d overexposure %d", s+1, v, c, b.Pix[i+c], o.Pix[i+c])
 				}
 				lo, hi := 255*(0.5-LowContrastSeverities[s].Factor/2), 255*(0.5+LowContrastSeverities[s].Factor/2)
 				if x := float64(lc.Pix[i+c]); x < math.Floor(lo) || x > math.Ceil(hi) {
 					t.Fatalf("low-contrast severity %d maps %d to %v, outside [%.1f, %.1f]", s+1, v, x, lo, hi)
 				}
 			}
-			// Night's blue cast: for a grey pixel, blue ≥ green ≥ red.
+			// Night darkens every pixel, bright ones to at most 3/4 of their luma even
+			// where desaturation lifts a channel, and gives greys a blue cast: blue ≥
+			// green ≥ red.
+			if ly, lx := luma(n.Pix[i:i+3]), luma(src.Pix[i:i+3]); ly > lx || (lx > 100 && ly > 0.75*lx) {
+				t.Fatalf("night severity %d: luma %.1f became %.1f", s+1, lx, ly)
+			}
 			if src.Pix[i] == src.Pix[i+1] && src.Pix[i+1] == src.Pix[i+2] && !(n.Pix[i] <= n.Pix[i+1] && n.Pix[i+1] <= n.Pix[i+2]) {
 				t.Fatalf("night severity %d: grey %d became %v", s+1, src.Pix[i], n.Pix[i:i+3])
 			}
@@ -158,29 +175,50 @@ func TestLightingShape(t *testing.T) {
 	}
 }
 
+// luma is a pixel's BT.601 luma on the 0..255 scale.
+func luma(p []uint8) float64 {
+	return 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+}
+
 // TestNightNoise checks Night's noise against the documented draw order (standard
-// normals from k.Rand(), row-major, R then G then B), its reproducibility and its spread.
+// normals from PCG(noise_seed, NightNoiseStream), row-major, R then G then B, added after
+// the tone curve), the recorded noise seed, its reproducibility and its spread.
 func TestNightNoise(t *testing.T) {
-	tr := Night{Gamma: 2, Blue: 0.3, Noise: 0.05}
+	tr := Night{Stops: 1, Saturation: 1, Noise: 0.05}
 	src := naturalImg(40, 30, 5)
 	k := Key{Purpose: "pixels", Seed: 9, Split: "val", Index: 17}
 	out := Apply(tr, src, k)
-	rng := k.Rand()
-	gain := [3]float64{0.7, 0.85, 1}
+	rec := tr.Record(k)
+	seed, ok := rec["noise_seed"].(uint64)
+	if !ok || len(rec) != 1 || seed != k.Rand().Uint64()>>11 || seed >= 1<<53 {
+		t.Fatalf("record %v", rec)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6e69676874))
+	base := Apply(Night{Stops: 1, Saturation: 1}, src, k)
 	var sum, sum2 float64
 	n := 0
 	for i := 0; i < len(src.Pix); i += 4 {
 		for c := range 3 {
 			z := rng.NormFloat64()
-			v := float64(src.Pix[i+c]) / 255
-			base := 255 * (gain[c] * math.Pow(v, 2))
-			want := math.RoundToEven(base + 255*0.05*z)
-			want = math.Min(255, math.Max(0, want))
+			// Without noise, the tone curve is a function of the byte (saturation 1,
+			// no cast): 2^-1 of the light, re-encoded.
+			l := float64(src.Pix[i+c]) / 255
+			if l <= 0.04045 {
+				l /= 12.92
+			} else {
+				l = math.Pow((l+0.055)/1.055, 2.4)
+			}
+			l /= 2
+			e := 12.92 * l
+			if l > 0.0031308 {
+				e = 1.055*math.Pow(l, 1/2.4) - 0.055
+			}
+			want := math.RoundToEven(255 * math.Min(1, math.Max(0, e+0.05*z)))
 			if float64(out.Pix[i+c]) != want {
 				t.Fatalf("byte %d: got %d, want %v", i+c, out.Pix[i+c], want)
 			}
-			if base > 40 && base < 215 {
-				d := float64(out.Pix[i+c]) - base
+			if b := float64(base.Pix[i+c]); b > 40 && b < 215 {
+				d := float64(out.Pix[i+c]) - 255*e
 				sum += d
 				sum2 += d * d
 				n++
@@ -198,5 +236,52 @@ func TestNightNoise(t *testing.T) {
 	k2.Index++
 	if other := Apply(tr, src, k2); string(other.Pix) == string(out.Pix) {
 		t.Error("another index gave the same noise")
+	}
+	if r := (Night{Stops: 1, Saturation: 1}).Record(k); r != nil {
+		t.Errorf("noiseless night records %v", r)
+	}
+}
+
+// percentileLuma returns the q-quantile (nearest rank) of img's BT.601 luma.
+func percentileLuma(img *image.RGBA, q float64) float64 {
+	var ls []float64
+	for i := 0; i < len(img.Pix); i += 4 {
+		ls = append(ls, luma(img.Pix[i:i+3]))
+	}
+	slices.Sort(ls)
+	return ls[int(q*float64(len(ls)-1))]
+}
+
+// TestNightDarkensHighlights checks night's defining property: at every severity the
+// 99th-percentile luma drops, on images whose highlights are bright saturated colours
+// (a yellow fish under a white light), so highlights never stay bright. The real
+// ImageNet sample is used too when ../shared is present.
+func TestNightDarkensHighlights(t *testing.T) {
+	imgs := map[string]*image.RGBA{"natural": naturalImg(96, 64, 11)}
+	yellow := naturalImg(96, 64, 12)
+	for y := 16; y < 48; y++ {
+		for x := 20; x < 76; x++ {
+			i := yellow.PixOffset(x, y)
+			yellow.Pix[i], yellow.Pix[i+1], yellow.Pix[i+2] = 250, 210, 20
+		}
+	}
+	imgs["yellow"] = yellow
+	white := newImg([][]px{{{255, 255, 255}, {255, 255, 255}}, {{255, 255, 255}, {250, 250, 250}}})
+	imgs["white"] = white
+	for _, path := range sampleImages(t, 6) {
+		imgs[filepath.Base(path)] = loadSample(t, path)
+	}
+	for name, img := range imgs {
+		before := percentileLuma(img, 0.99)
+		prev := before
+		for s, tr := range NightSeverities {
+			after := percentileLuma(Apply(tr, img, Key{Purpose: "pixels", Index: s}), 0.99)
+			// Severity 1 (two stops less light, 0.53 of the encoded value) brings the
+			// highlights to at most 0.6 of their luma; each severity darkens further.
+			if after > 0.6*before || after >= prev {
+				t.Errorf("%s, severity %d: 99th-percentile luma %.1f → %.1f (previous severity %.1f)", name, s+1, before, after, prev)
+			}
+			prev = after
+		}
 	}
 }

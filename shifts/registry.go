@@ -16,6 +16,9 @@ type Entry struct {
 	Description string
 	Params      []Param
 	New         func(v Values, env Env) (Shift, error)
+	// NeedsStyles marks shifts that draw style images from Env.Styles (and refuse to
+	// build without them).
+	NeedsStyles bool
 }
 
 // TransformEntry is an out-of-support pixel transform. The registry offers each one twice:
@@ -26,6 +29,8 @@ type TransformEntry struct {
 	Description string
 	Params      []Param
 	New         func(v Values, env Env) (Transform, error)
+	// NeedsStyles marks transforms that draw style images from Env.Styles.
+	NeedsStyles bool
 }
 
 // Severity is the common 1–5 severity parameter of the transform families.
@@ -42,6 +47,7 @@ func transformEntries() []TransformEntry {
 	all = append(all, paperTransforms()...)
 	all = append(all, lightingTransforms()...)
 	all = append(all, styleTransforms()...)
+	all = append(all, styleImageTransforms()...)
 	all = append(all, corruptionTransforms()...)
 	return all
 }
@@ -109,6 +115,7 @@ func outOfSupportEntry(t TransformEntry) Entry {
 		Kind:        OutOfSupport,
 		Description: t.Description,
 		Params:      t.Params,
+		NeedsStyles: t.NeedsStyles,
 		New: func(v Values, env Env) (Shift, error) {
 			tr, err := t.New(v, env)
 			if err != nil {
@@ -126,6 +133,7 @@ func spuriousEntry(t TransformEntry) Entry {
 		Kind:        InSupport,
 		Description: "in-support: " + t.Name + " correlated with the label in the reference, independent of it when shifted",
 		Params:      params,
+		NeedsStyles: t.NeedsStyles,
 		New: func(v Values, env Env) (Shift, error) {
 			tr, err := t.New(v, env)
 			if err != nil {
@@ -278,4 +286,17 @@ func Presets() []Preset {
 	ps := presets()
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
 	return ps
+}
+
+// NeedStyles reports whether any of the --shift specs (presets expanded) names a shift
+// that draws style images; unknown specs count as not.
+func NeedStyles(specs []string) bool {
+	for _, spec := range specs {
+		for _, s := range Expand(spec) {
+			if e, _, err := Resolve(s); err == nil && e.NeedsStyles {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -32,7 +32,8 @@ type Item struct {
 }
 
 // Env is what a shift needs to know about the job beyond its own parameters.
-// The zero value means seed 0, no known class count and the default tint table size.
+// The zero value means seed 0, no known class count, the default tint table size and no
+// style images.
 type Env struct {
 	// Seed keys every random choice (default 0, the paper's).
 	Seed int64
@@ -44,6 +45,10 @@ type Env struct {
 	// FrostTextures is a folder of the user's own frost images for the frost corruption;
 	// empty means procedurally generated (seeded) textures.
 	FrostTextures string
+	// Styles are the style images of the fda, histogram-match and colour-transfer
+	// shifts, already decoded by the caller (pipeline loads `--style-images DIR`, or
+	// GeneratedStyles); nil makes those shifts refuse to build, naming the flag.
+	Styles *StyleSet
 }
 
 // A Transform changes the pixels of one image. Apply owns img: it may change it in place

@@ -1,6 +1,7 @@
 package shifts
 
 import (
+	"fmt"
 	"image"
 	"math"
 )
@@ -8,7 +9,8 @@ import (
 // The style family: out-of-support changes of rendering (drawings, paintings, print).
 // Luma is Y = 0.299·R + 0.587·G + 0.114·B (BT.601). Spatial filters replicate edge pixels
 // beyond the border; Gaussian blurs are separable with radius ceil(3σ). Outputs are
-// rounded half to even onto 0..255. None of them draws random numbers.
+// rounded half to even onto 0..255. None of them draws random numbers. The style-image
+// shifts (fda, histogram-match, colour-transfer) are in style_images.go.
 //
 // Severity tables (severity 1..5; any parameter set explicitly overrides its table value):
 //
@@ -18,11 +20,13 @@ import (
 //	posterize   levels          16    10    7     5     4
 //	edge-map    sigma           0.5   1     1.5   2     3
 //	            gain            3     4     5     6     8      (invert false at every severity)
-//	cartoon     passes          1     2     3     4     5
-//	            sigma_color     0.06  0.08  0.1   0.12  0.14
-//	            levels          32    24    20    16    12
-//	            edge_threshold  0.16  0.14  0.12  0.11  0.1
-//	oil-paint   radius          2     3     4     5     7
+//	cartoon     passes          2     3     4     5     6
+//	            sigma_color     0.08  0.09  0.1   0.11  0.12
+//	            colors          24    16    12    9     6
+//	            line            0.7   0.85  1     1.15  1.3
+//	            coverage        0.06  0.07  0.08  0.09  0.1
+//	oil-paint   radius          2     3     4     5     6
+//	            strokes         0.6   0.7   0.8   0.9   1
 //	halftone    cell            3     4     5     6     8
 
 // styleTransforms lists the out-of-support style family.
@@ -84,31 +88,38 @@ func styleTransforms() []TransformEntry {
 		},
 		{
 			Name:        "cartoon",
-			Description: "cartoon: edge-preserving (bilateral) smoothing, flattened colours and dark outlines",
+			Description: "cartoon: bilateral smoothing, a k-means palette of a few flat colours and black XDoG outlines",
 			Params: []Param{Severity,
-				severityParam("passes", Int, 1, 20, "passes of the 5×5 bilateral filter", func(i int) float64 { return float64(CartoonSeverities[i].Passes) }),
+				severityParam("passes", Int, 0, 20, "passes of the separable 5-tap bilateral filter (0: no smoothing)", func(i int) float64 { return float64(CartoonSeverities[i].Passes) }),
 				severityParam("sigma_color", Float, 0.01, 1, "range scale of the bilateral filter, in mean absolute channel difference on [0, 1]", func(i int) float64 { return CartoonSeverities[i].SigmaColor }),
-				severityParam("levels", Int, 2, 256, "colour levels per channel after smoothing (256: no quantisation)", func(i int) float64 { return float64(CartoonSeverities[i].Levels) }),
-				severityParam("edge_threshold", Float, 0, 2, "Sobel magnitude of the smoothed luma above which a pixel becomes a black outline", func(i int) float64 { return CartoonSeverities[i].EdgeThreshold }),
+				severityParam("colors", Int, 0, 256, "palette size K of the k-means colour quantisation (0: colours kept)", func(i int) float64 { return float64(CartoonSeverities[i].Colors) }),
+				severityParam("line", Float, 0, 10, "outline weight: inner Gaussian of the XDoG edge map in pixels, larger draws bolder lines (0: no outlines)", func(i int) float64 { return CartoonSeverities[i].Line }),
+				severityParam("coverage", Float, 0, 1, "largest share of the pixels the outlines ink (the edge threshold is that quantile of the edge map)", func(i int) float64 { return CartoonSeverities[i].Coverage }),
 			},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := CartoonSeverities[severityIndex(v)]
 				setInt(v, "passes", &t.Passes)
 				setFloat(v, "sigma_color", &t.SigmaColor)
-				setInt(v, "levels", &t.Levels)
-				setFloat(v, "edge_threshold", &t.EdgeThreshold)
+				setInt(v, "colors", &t.Colors)
+				setFloat(v, "line", &t.Line)
+				setFloat(v, "coverage", &t.Coverage)
+				if t.Colors == 1 {
+					return nil, fmt.Errorf("cartoon: colors=1 would paint the image one flat colour; use 2 to 256, or 0 to keep the colours")
+				}
 				return t, nil
 			},
 		},
 		{
 			Name:        "oil-paint",
-			Description: "oil painting: Kuwahara filter, each pixel takes the mean colour of its least varied neighbouring quadrant",
+			Description: "oil painting: anisotropic Kuwahara filter, strokes along the edges (structure-tensor ellipses, 8 weighted sectors, the most uniform win)",
 			Params: []Param{Severity,
-				severityParam("radius", Int, 0, 32, "quadrant size minus one, in pixels; 0 is the identity", func(i int) float64 { return float64(KuwaharaSeverities[i].Radius) }),
+				severityParam("radius", Int, 0, 32, "filter radius in pixels (the ellipse of each stroke has the area of a disc of this radius); 0 is the identity", func(i int) float64 { return float64(KuwaharaSeverities[i].Radius) }),
+				severityParam("strokes", Float, 0, 10, "strength of the brush-stroke relief along the edges (0: none)", func(i int) float64 { return KuwaharaSeverities[i].Strokes }),
 			},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := KuwaharaSeverities[severityIndex(v)]
 				setInt(v, "radius", &t.Radius)
+				setFloat(v, "strokes", &t.Strokes)
 				return t, nil
 			},
 		},

@@ -57,29 +57,11 @@ var styleWant = map[string][][]px{
 		{{143, 143, 143}, {255, 255, 255}, {255, 255, 255}, {255, 255, 255}, {255, 255, 255}},
 		{{153, 153, 153}, {255, 255, 255}, {255, 255, 255}, {234, 234, 234}, {255, 255, 255}},
 	},
-	"cartoon passes=1 sc=0.1 levels=256 thr=2": {
+	"cartoon passes=1 sc=0.1 colors=0 line=0": {
 		{{9, 10, 10}, {12, 13, 14}, {203, 203, 199}, {219, 30, 40}, {219, 30, 40}},
 		{{9, 9, 9}, {16, 18, 20}, {203, 206, 201}, {218, 30, 40}, {59, 67, 77}},
 		{{8, 9, 9}, {20, 25, 29}, {203, 208, 204}, {240, 241, 241}, {62, 72, 82}},
 		{{8, 8, 9}, {24, 30, 36}, {202, 209, 209}, {234, 236, 237}, {66, 75, 85}},
-	},
-	"cartoon passes=2 sc=0.2 levels=4 thr=0.6": {
-		{{0, 0, 0}, {0, 0, 0}, {170, 170, 170}, {170, 85, 85}, {170, 85, 85}},
-		{{0, 0, 0}, {0, 0, 0}, {170, 170, 170}, {170, 85, 85}, {85, 85, 85}},
-		{{0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {255, 255, 255}, {85, 85, 85}},
-		{{0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {255, 255, 255}, {85, 85, 85}},
-	},
-	"kuwahara radius=1": {
-		{{10, 10, 10}, {10, 10, 10}, {210, 115, 120}, {220, 30, 40}, {220, 30, 40}},
-		{{10, 10, 10}, {12, 12, 12}, {212, 116, 120}, {178, 38, 48}, {55, 65, 75}},
-		{{2, 2, 2}, {15, 18, 20}, {221, 226, 224}, {221, 226, 224}, {55, 65, 75}},
-		{{5, 5, 5}, {20, 25, 30}, {215, 220, 225}, {215, 220, 225}, {70, 80, 90}},
-	},
-	"kuwahara radius=2": {
-		{{10, 10, 10}, {10, 10, 10}, {213, 87, 93}, {220, 30, 40}, {220, 30, 40}},
-		{{10, 10, 10}, {12, 12, 12}, {187, 92, 98}, {178, 38, 48}, {60, 70, 80}},
-		{{2, 2, 2}, {13, 15, 17}, {169, 176, 178}, {171, 79, 88}, {65, 75, 85}},
-		{{5, 5, 5}, {17, 20, 23}, {167, 173, 180}, {155, 160, 165}, {70, 80, 90}},
 	},
 	"halftone cell=2.5": {
 		{{0, 0, 0}, {0, 0, 0}, {255, 255, 255}, {255, 0, 0}, {255, 0, 0}},
@@ -110,10 +92,7 @@ func TestStylePixels(t *testing.T) {
 		{"sketch sigma=0.7 gamma=2", Sketch{Sigma: 0.7, Gamma: 2}, spatialImg},
 		{"edgemap sigma=0 gain=2", EdgeMap{Sigma: 0, Gain: 2}, spatialImg},
 		{"edgemap sigma=0.6 gain=3 invert", EdgeMap{Sigma: 0.6, Gain: 3, Invert: true}, spatialImg},
-		{"cartoon passes=1 sc=0.1 levels=256 thr=2", Cartoon{Passes: 1, SigmaColor: 0.1, Levels: 256, EdgeThreshold: 2}, spatialImg},
-		{"cartoon passes=2 sc=0.2 levels=4 thr=0.6", Cartoon{Passes: 2, SigmaColor: 0.2, Levels: 4, EdgeThreshold: 0.6}, spatialImg},
-		{"kuwahara radius=1", Kuwahara{Radius: 1}, spatialImg},
-		{"kuwahara radius=2", Kuwahara{Radius: 2}, spatialImg},
+		{"cartoon passes=1 sc=0.1 colors=0 line=0", Cartoon{Passes: 1, SigmaColor: 0.1}, spatialImg},
 		{"halftone cell=2.5", Halftone{Cell: 2.5}, spatialImg},
 		{"halftone cell=4", Halftone{Cell: 4}, spatialImg},
 	}
@@ -134,7 +113,7 @@ func TestStyleIdentity(t *testing.T) {
 		"grayscale amount=0":   Grayscale{},
 		"posterize levels=256": Posterize{Levels: 256},
 		"oil-paint radius=0":   Kuwahara{},
-		"cartoon no-op":        Cartoon{Passes: 0, Levels: 256, EdgeThreshold: 2},
+		"cartoon no-op":        Cartoon{},
 	} {
 		for _, src := range []*image.RGBA{allBytes(), naturalImg(30, 20, 1)} {
 			if out := Apply(tr, src, Key{}); string(out.Pix) != string(src.Pix) {
@@ -173,8 +152,9 @@ func TestStyleFlat(t *testing.T) {
 		{"sketch", SketchSeverities[4], px{255, 255, 255}},
 		{"edge-map", EdgeMapSeverities[2], px{255, 255, 255}},
 		{"edge-map inverted", EdgeMap{Sigma: 1, Gain: 4, Invert: true}, px{0, 0, 0}},
-		{"oil-paint", KuwaharaSeverities[4], c},
-		{"cartoon without quantisation", Cartoon{Passes: 3, SigmaColor: 0.1, Levels: 256, EdgeThreshold: 0.1}, c},
+		{"oil-paint without strokes", Kuwahara{Radius: 7}, c},
+		{"cartoon without quantisation", Cartoon{Passes: 3, SigmaColor: 0.1, Line: 1, Coverage: 0.1}, c},
+		{"cartoon", CartoonSeverities[4], c},
 	} {
 		got, ok := uniform(Apply(tc.tr, flat(c), Key{}))
 		if !ok || got != tc.want {
@@ -236,8 +216,8 @@ func TestStyleFlat(t *testing.T) {
 	}
 }
 
-// TestBlurMatchesNaive compares the separable blur with a direct 2-D convolution, and
-// the Kuwahara filter with direct quadrant statistics, on random images.
+// TestBlurMatchesNaive compares the separable blur with a direct 2-D convolution on a
+// random image.
 func TestBlurMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const w, h = 19, 13
@@ -268,22 +248,11 @@ func TestBlurMatchesNaive(t *testing.T) {
 		}
 	}
 
-	img := naturalImg(w, h, 4)
-	for _, rad := range []int{1, 3, 6, 40} {
-		out := Apply(Kuwahara{Radius: rad}, img, Key{})
-		for y := range h {
-			for x := range w {
-				want := naiveKuwahara(img, x, y, rad)
-				i := out.PixOffset(x, y)
-				if got := (px{out.Pix[i], out.Pix[i+1], out.Pix[i+2]}); got != want {
-					t.Fatalf("radius %d at (%d,%d): %v, want %v", rad, x, y, got, want)
-				}
-			}
-		}
-	}
 }
 
-// naiveKuwahara computes one output pixel of the Kuwahara filter directly.
+// naiveKuwahara computes one output pixel of the classic four-quadrant Kuwahara filter
+// (each pixel takes the mean of its least varied (r+1)×(r+1) quadrant), the blocky
+// filter oil-paint replaced; tests use it as a control.
 func naiveKuwahara(img *image.RGBA, x, y, r int) px {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	x0, x1, y0, y1 := max(x-r, 0), min(x+r, w-1), max(y-r, 0), min(y+r, h-1)

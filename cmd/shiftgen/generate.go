@@ -39,6 +39,7 @@ func generateCommand() *cli.Command {
 			&cli.IntFlag{Name: "shards", Usage: "with --shard auto on Kubernetes: the Indexed Job's completions"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "follow symbolic links in the source"},
 			&cli.StringFlag{Name: "frost-textures", Usage: "folder of your own frost images for the frost corruption"},
+			styleImagesFlag,
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 		},
 		Action: func(c *cli.Context) error {
@@ -62,7 +63,7 @@ func generateCommand() *cli.Command {
 				Preprocess: imageio.Preprocess(preprocess), Format: imageio.Format(c.String("format")),
 				Quality: c.Int("quality"), Layout: pipeline.Layout(c.String("layout")), Workers: c.Int("workers"),
 				MaxPixels: c.Int64("max-pixels"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
-				FrostTextures: c.String("frost-textures"), Resume: c.Bool("resume"), Shard: shard, Progress: progress, Command: strings.Join(os.Args, " "),
+				FrostTextures: c.String("frost-textures"), StyleImages: styleImages(c), Resume: c.Bool("resume"), Shard: shard, Progress: progress, Command: strings.Join(os.Args, " "),
 			}
 			res, err := pipeline.Run(c.Context, opt)
 			finish()

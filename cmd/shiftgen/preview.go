@@ -27,6 +27,7 @@ func previewCommand() *cli.Command {
 			&cli.IntFlag{Name: "cell", Value: 160, Usage: "cell size in pixels"},
 			&cli.Int64Flag{Name: "seed", Usage: "seed for random choices"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing --out file"},
+			styleImagesFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if err := refuseExisting(c.String("out"), c.Bool("force")); err != nil {
@@ -38,7 +39,7 @@ func previewCommand() *cli.Command {
 			}
 			defer cleanup()
 			sheet, err := pipeline.Preview(pipeline.PreviewOptions{In: root, Shifts: c.StringSlice("shift"),
-				Rows: c.Int("rows"), Cell: c.Int("cell"), Seed: c.Int64("seed")})
+				Rows: c.Int("rows"), Cell: c.Int("cell"), Seed: c.Int64("seed"), StyleImages: styleImages(c)})
 			if err != nil {
 				return err
 			}

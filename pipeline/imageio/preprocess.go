@@ -41,9 +41,9 @@ type Geometry struct {
 	Crop image.Rectangle
 }
 
-// shorterSide returns torchvision's Resize(size) output for a w×h image: the shorter
+// ShorterSide returns torchvision's Resize(size) output for a w×h image: the shorter
 // side becomes size, the longer int(size·long/short).
-func shorterSide(w, h, size int) (int, int) {
+func ShorterSide(w, h, size int) (int, int) {
 	if w <= h {
 		return size, int(float64(size) * float64(h) / float64(w))
 	}
@@ -73,10 +73,10 @@ func (p Preprocess) Geometry(split string, w, h int) Geometry {
 			}
 			return Geometry{W: nw, H: nh, Crop: image.Rect(0, 0, nw, nh)}
 		}
-		rw, rh := shorterSide(w, h, 256)
+		rw, rh := ShorterSide(w, h, 256)
 		return Geometry{W: rw, H: rh, Crop: centreCrop(rw, rh, 256, 256)}
 	case ImageNetCPreprocess:
-		rw, rh := shorterSide(w, h, 256)
+		rw, rh := ShorterSide(w, h, 256)
 		return Geometry{W: rw, H: rh, Crop: centreCrop(rw, rh, 224, 224)}
 	default:
 		return Geometry{W: w, H: h, Crop: image.Rect(0, 0, w, h)}
