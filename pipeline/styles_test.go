@@ -123,7 +123,7 @@ func TestRunStyleImages(t *testing.T) {
 	dir := styleDir(t)
 	opts := func(out string, workers int) Options {
 		return Options{In: root, Out: out, Shifts: []string{"fda:severity=5", "histogram-match", "spurious-colour-transfer"},
-			Workers: workers, StyleImages: dir, Format: PNG}
+			Workers: workers, StyleImages: dir, Format: imageio.PNG}
 	}
 	out1, out2 := t.TempDir(), t.TempDir()
 	if _, err := Run(context.Background(), opts(out1, 1)); err != nil {
