@@ -34,7 +34,7 @@ for shard in spec['shards']:
         for m in members:
             if (m.type, m.mode, m.uid, m.gid, m.uname, m.gname, m.mtime) != (tarfile.REGTYPE, 0o644, 0, 0, '', '', 0):
                 print('FAIL header fields of', m.name, (m.type, oct(m.mode), m.uid, m.gid, m.uname, m.gname, m.mtime)); sys.exit(1)
-            mm = re.match(r'^((?:.*/|)[^./]+)[.]([^/]*)$', m.name)
+            mm = re.match(r'^((?:.*/|)[^.]+)[.]([^/]*)$', m.name)
             key, ext = mm.group(1), mm.group(2)
             if cur is None or cur['__key__'] != key:
                 cur = {'__key__': key, '__shard__': os.path.basename(shard)}
