@@ -1,4 +1,4 @@
-package pipeline
+package imageio
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/pipeline/internal/testimage"
 )
 
 // cv2Python returns Debian's python3 when it has OpenCV and NumPy, or skips.
@@ -63,7 +65,7 @@ func runArea(t *testing.T, py string, cases []*areaCase) [][]byte {
 		c.In = filepath.Join(dir, fmt.Sprintf("%d.in", i))
 		c.Out = filepath.Join(dir, fmt.Sprintf("%d.out", i))
 		c.W, c.H = c.img.Rect.Dx(), c.img.Rect.Dy()
-		if err := os.WriteFile(c.In, rgbBytes(c.img), 0o644); err != nil {
+		if err := os.WriteFile(c.In, testimage.RGBBytes(c.img), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,7 +145,7 @@ func TestResizeAreaMatchesOpenCV(t *testing.T) {
 
 func assertRGB(t *testing.T, name string, got *image.RGBA, want []byte) {
 	t.Helper()
-	g := rgbBytes(got)
+	g := testimage.RGBBytes(got)
 	if len(g) != len(want) {
 		t.Fatalf("%s: %d×%d result, OpenCV's has %d bytes", name, got.Rect.Dx(), got.Rect.Dy(), len(want))
 	}
@@ -164,7 +166,7 @@ func assertRGB(t *testing.T, name string, got *image.RGBA, want []byte) {
 // resizer (max_resolution=256) on the 500 real ImageNet images, from the same decoded
 // pixels.
 func TestFFCVResizeImageNetSample(t *testing.T) {
-	files, _ := filepath.Glob("../../shared/imagenet-sample/*/*.JPEG")
+	files, _ := filepath.Glob("../../../shared/imagenet-sample/*/*.JPEG")
 	if len(files) == 0 {
 		t.Skip("../shared/imagenet-sample is absent")
 	}
