@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // px is one pixel's R, G, B in test tables.
@@ -122,12 +124,6 @@ func naturalImg(w, h int, seed uint64) *image.RGBA {
 	return img
 }
 
-func cloneRGBA(img *image.RGBA) *image.RGBA {
-	c := *img
-	c.Pix = append([]uint8(nil), img.Pix...)
-	return &c
-}
-
 // familyEnv is the Env the registry-wide tests build shifts with: a small tint table
 // keeps construction fast.
 var familyEnv = Env{Seed: 0, Classes: 1000, TintTableSize: 4000}
@@ -185,7 +181,7 @@ func specsToBuild() []string {
 // stay untouched.
 func TestEveryShiftBuildsAndApplies(t *testing.T) {
 	src := naturalImg(24, 18, 1)
-	before := cloneRGBA(src)
+	before := rgba.Clone(src)
 	for _, spec := range specsToBuild() {
 		t.Run(spec, func(t *testing.T) {
 			sh, err := New(spec, familyEnv)
