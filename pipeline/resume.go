@@ -104,7 +104,7 @@ func (a *jobSpec) diff(b *jobSpec) []string {
 // journals, say) are left as they are; when all are, the run is complete.
 func (ex *execution) open() error {
 	o := ex.o
-	specJSON, err := marshalIndent(ex.spec)
+	specJSON, err := json.MarshalIndent(ex.spec, "", "  ")
 	if err != nil {
 		return err
 	}
