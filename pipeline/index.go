@@ -149,7 +149,9 @@ func Index(ctx context.Context, o IndexOptions) (*IndexResult, error) {
 	if err := w.Begin(); err != nil {
 		return nil, err
 	}
-	outAbs, err := realAbs(o.Out)
+	// Resolved, so that relative paths computed from it hold on disk (".." from a
+	// linked folder leaves its target).
+	outAbs, err := manifests.Resolve(o.Out)
 	if err != nil {
 		return nil, err
 	}
@@ -300,19 +302,6 @@ func (ix *indexRun) manifest() (*manifests.Manifest, error) {
 		m.Classes = append(m.Classes, manifests.Class{Label: i, Name: c})
 	}
 	return m, nil
-}
-
-// realAbs returns p as an absolute path with symbolic links resolved, so that relative
-// paths computed from it hold on disk (".." from a linked folder leaves its target).
-func realAbs(p string) (string, error) {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	if r, err := filepath.EvalSymlinks(a); err == nil {
-		return r, nil
-	}
-	return a, nil
 }
 
 // relTo returns file's path relative to dir (an absolute, resolved folder) with forward
