@@ -229,6 +229,10 @@ func (w *Writer) classify() error {
 			others = append(others, WorkDir+"/"+e) // another job's shards, say
 		}
 	}
+	if fi, err := os.Lstat(w.dir); err == nil && fi.Mode()&os.ModeSymlink != 0 && o.Force && len(others) > 0 && !(o.Resume && (hasJob || hasManifest)) {
+		target, _ := Resolve(w.dir)
+		return fmt.Errorf("output %s is a symbolic link to %s, which is not empty: --force would empty the folder it points to; remove the link, or choose another %s", w.dir, target, o.Flag)
+	}
 	switch {
 	case o.Resume && hasJob:
 		w.state = Resumed

@@ -325,6 +325,15 @@ func TestWriterRefusesAndLocks(t *testing.T) {
 	if entries, _ := os.ReadDir(other); len(entries) != 1 {
 		t.Fatalf("a refused writer left %v", entries)
 	}
+	// --force empties a folder, but not the folder a link points to.
+	link := filepath.Join(t.TempDir(), "link")
+	os.Symlink(other, link)
+	if _, err := Create(WriterOptions{Dir: link, Force: true}); err == nil || !strings.Contains(err.Error(), "is a symbolic link to") {
+		t.Fatalf("--force through a link: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(other, "keep")); err != nil {
+		t.Fatal("the link's target was emptied")
+	}
 }
 
 func TestWriterResumeRewinds(t *testing.T) {
