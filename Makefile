@@ -55,24 +55,29 @@ vet:
 	$(GO) vet -tags "$(TAGS)" $(PKGS)
 	$(GO) vet -tags purego ./pipeline/...
 
-## check-imports: layers point one way (STYLE.md): cmd → pipeline → shifts,
-## cmd/pipeline → manifests, cmd → manifests/eval → manifests; shifts and manifests import
-## nothing else of ours; only cmd imports urfave/cli and progressbar.
+## check-imports: layers point one way (STYLE.md): cmd → pipeline → pipeline/imageio →
+## shifts, cmd/pipeline → manifests, cmd → manifests/eval and manifests/supportsplit →
+## manifests. shifts and manifests import nothing else of ours; manifests/eval,
+## manifests/supportsplit and manifests/internal/... import only manifests and
+## manifests/internal/...; pipeline/imageio imports only shifts; only cmd imports
+## urfave/cli and progressbar.
 MOD := github.com/shiftgen/shiftgen
 check-imports:
 	@fail=0; \
-	deps() { $(GO) list -deps $$1 2>/dev/null; }; \
+	deps() { $(GO) list -deps $$1 2>/dev/null | grep "^$(MOD)/" | grep -v "^$$1$$"; }; \
 	bad() { echo "import direction: $$1 must not depend on $$2"; fail=1; }; \
 	for p in $$($(GO) list ./shifts/...); do \
-	  deps $$p | grep "^$(MOD)/" | grep -v "^$(MOD)/shifts" >/dev/null && bad $$p "other shiftgen packages"; done; \
-	for p in $$($(GO) list ./manifests/...); do \
-	  deps $$p | grep -E "^$(MOD)/(pipeline|shifts|cmd)" >/dev/null && bad $$p "pipeline, shifts or cmd"; done; \
+	  deps $$p | grep -v "^$(MOD)/shifts" >/dev/null && bad $$p "other shiftgen packages"; done; \
 	for p in $$($(GO) list ./manifests/ 2>/dev/null); do \
-	  deps $$p | grep "^$(MOD)/" | grep -v "^$(MOD)/manifests$$" >/dev/null && bad $$p "other shiftgen packages"; done; \
+	  deps $$p >/dev/null && bad $$p "other shiftgen packages"; done; \
+	for p in $$($(GO) list ./manifests/eval/... ./manifests/supportsplit/... ./manifests/internal/...); do \
+	  deps $$p | grep -v -E "^$(MOD)/manifests(/internal/.*)?$$" | grep -v "^$$p/" >/dev/null && bad $$p "anything but manifests and manifests/internal"; done; \
+	for p in $$($(GO) list ./pipeline/imageio/...); do \
+	  deps $$p | grep -v -E "^$(MOD)/(shifts|pipeline/imageio)(/.*)?$$" >/dev/null && bad $$p "anything but shifts"; done; \
 	for p in $$($(GO) list ./pipeline/...); do \
-	  deps $$p | grep -E "^$(MOD)/(cmd|manifests/eval)" >/dev/null && bad $$p "cmd or manifests/eval"; done; \
+	  deps $$p | grep -E "^$(MOD)/(cmd|manifests/eval|manifests/supportsplit)" >/dev/null && bad $$p "cmd, manifests/eval or manifests/supportsplit"; done; \
 	for p in $$($(GO) list ./... | grep -v "^$(MOD)/cmd/"); do \
-	  deps $$p | grep -E "urfave/cli|schollz/progressbar" >/dev/null && bad $$p "urfave/cli or progressbar (cmd only)"; done; \
+	  $(GO) list -deps $$p | grep -E "urfave/cli|schollz/progressbar" >/dev/null && bad $$p "urfave/cli or progressbar (cmd only)"; done; \
 	exit $$fail
 	@echo "import directions ok"
 

@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -110,7 +111,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 		t.Fatalf("line\n%s\nwant\n%s", line, want)
 	}
 	var got []*Record
-	if err := ReadRecords(&buf, "r.jsonl", func(r *Record) error { got = append(got, r); return nil }); err != nil {
+	if err := ReadRecords(context.Background(), &buf, "r.jsonl", ReadOptions{}, func(r *Record) error { got = append(got, r); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 4 || got[3].Distribution != "shifted" || got[2].Index != 3 {
@@ -135,9 +136,11 @@ func TestRecordsErrors(t *testing.T) {
 		`r.jsonl:1: unexpected EOF`:         `{"distribution":`,
 	}
 	for want, text := range cases {
-		err := ReadRecords(strings.NewReader(text), "r.jsonl", func(*Record) error { return nil })
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("want %q, got %v", want, err)
+		for _, workers := range []int{1, 3} {
+			err := ReadRecords(context.Background(), strings.NewReader(text), "r.jsonl", ReadOptions{Workers: workers}, func(*Record) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%d workers: want %q, got %v", workers, want, err)
+			}
 		}
 	}
 }
@@ -172,10 +175,22 @@ func FuzzReadRecords(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte("{}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var recs []*Record
-		err := ReadRecords(bytes.NewReader(data), "fuzz", func(r *Record) error { recs = append(recs, r); return nil })
+		read := func(data []byte, workers int) ([]*Record, error) {
+			var recs []*Record
+			err := ReadRecords(context.Background(), bytes.NewReader(data), "fuzz", ReadOptions{Workers: workers}, func(r *Record) error { recs = append(recs, r); return nil })
+			return recs, err
+		}
+		recs, err := read(data, 1)
+		// The parallel path reads exactly what the serial one does.
+		precs, perr := read(data, 3)
+		if (err == nil) != (perr == nil) || (err != nil && err.Error() != perr.Error()) {
+			t.Fatalf("serial error %v, parallel %v", err, perr)
+		}
 		if err != nil {
 			return
+		}
+		if !reflect.DeepEqual(recs, precs) {
+			t.Fatalf("parallel read gave other records")
 		}
 		// Records that parse must write and read back to the same values.
 		var out bytes.Buffer
@@ -186,12 +201,17 @@ func FuzzReadRecords(f *testing.F) {
 			}
 		}
 		w.Close()
-		var again []*Record
-		if err := ReadRecords(&out, "again", func(r *Record) error { again = append(again, r); return nil }); err != nil {
+		again, err := read(out.Bytes(), 1)
+		if err != nil {
 			t.Fatalf("re-read: %v", err)
 		}
 		if len(again) != len(recs) {
 			t.Fatalf("%d records became %d", len(recs), len(again))
+		}
+		for i := range recs {
+			if !reflect.DeepEqual(recs[i], again[i]) {
+				t.Fatalf("record %d changed in a round trip:\n%+v\n%+v", i, recs[i], again[i])
+			}
 		}
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 )
@@ -251,65 +250,4 @@ func (rw *RecordWriter) Close() (int, string, error) {
 		return 0, "", err
 	}
 	return rw.count, hex.EncodeToString(rw.h.Sum(nil)), nil
-}
-
-// MaxRecordLine is the longest records.jsonl line the reader accepts.
-const MaxRecordLine = 1 << 20
-
-// ReadRecords reads records from r, calling fn for each in file order. name is used in
-// error messages, which give the line number. Records must be ordered by distribution
-// (reference first), split and index with no duplicates.
-func ReadRecords(r io.Reader, name string, fn func(*Record) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), MaxRecordLine)
-	line := 0
-	var prev *Record
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			return fmt.Errorf("%s:%d: empty line; records.jsonl holds one JSON object per line", name, line)
-		}
-		rec := new(Record)
-		if err := rec.UnmarshalJSON(b); err != nil {
-			return fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		if prev != nil && !Less(prev, rec) {
-			return fmt.Errorf("%s:%d: record %s/%s/%d is out of order or repeated (records are sorted by distribution, split, index)", name, line, rec.Distribution, rec.Split, rec.Index)
-		}
-		if err := fn(rec); err != nil {
-			return err
-		}
-		prev = rec
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s:%d: %w", name, line+1, err)
-	}
-	return nil
-}
-
-// Less orders records by distribution (reference before shifted), split and index.
-func Less(a, b *Record) bool {
-	if a.Distribution != b.Distribution {
-		return a.Distribution == "reference"
-	}
-	if a.Split != b.Split {
-		return a.Split < b.Split
-	}
-	return a.Index < b.Index
-}
-
-// ReadRecordsFile reads every record of the file at path into memory.
-func ReadRecordsFile(path string) ([]*Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("manifests: %w", err)
-	}
-	defer f.Close()
-	var out []*Record
-	err = ReadRecords(f, path, func(r *Record) error { out = append(out, r); return nil })
-	if err != nil {
-		return nil, fmt.Errorf("manifests: %w", err)
-	}
-	return out, nil
 }

@@ -10,11 +10,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
@@ -43,8 +41,8 @@ type IndexOptions struct {
 	// ClassesFrom names where Classes came from (a file); it is recorded in the
 	// manifest's shift parameters. Empty when Classes is nil.
 	ClassesFrom string
-	// Workers is the number of files read and hashed concurrently; 0 means
-	// runtime.NumCPU(). The output does not depend on it.
+	// Workers is the number of files read and hashed concurrently (0: all cores, see
+	// manifests.WorkerCount). The output does not depend on it.
 	Workers int
 	// Force replaces an existing, non-empty Out folder.
 	Force bool
@@ -95,18 +93,8 @@ func (o *IndexOptions) validate() error {
 	if o.SourceName == "" {
 		o.SourceName = o.In
 	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.NumCPU()
-	}
-	return checkNesting(o.In, o.Out)
-}
-
-// indexJob is one image to read and hash.
-type indexJob struct {
-	split string
-	src   Source
-	abs   string
-	res   chan indexed
+	o.Workers = manifests.WorkerCount(o.Workers)
+	return manifests.CheckNesting(o.Out, "--out", []manifests.Input{{Flag: "--in", Path: o.In}})
 }
 
 // indexed is a worker's outcome for one image.
@@ -153,63 +141,33 @@ func Index(ctx context.Context, o IndexOptions) (*IndexResult, error) {
 		}
 		classes = o.Classes
 	}
-	if err := prepareDir(o.Out, o.Force); err != nil {
-		return nil, err
-	}
-	outAbs, err := realAbs(o.Out)
+	w, err := manifests.Create(manifests.WriterOptions{Dir: o.Out, Inputs: []manifests.Input{{Flag: "--in", Path: o.In}}, Force: o.Force, Command: o.Command})
 	if err != nil {
 		return nil, err
 	}
-	ix := &indexRun{o: &o, ds: ds, classes: classes, labels: labels, outAbs: outAbs}
-	for _, sp := range ds.Splits {
-		ix.total += len(sp.Sources)
-	}
-	recPath := filepath.Join(o.Out, manifests.RecordsFile)
-	f, err := os.CreateTemp(o.Out, "."+manifests.RecordsFile+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("output %s: %w", recPath, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) (*IndexResult, error) {
-		f.Close()
-		os.Remove(tmp)
+	defer w.Close()
+	if err := w.Begin(); err != nil {
 		return nil, err
 	}
-	ix.w = manifests.NewRecordWriter(f)
+	// Resolved, so that relative paths computed from it hold on disk (".." from a
+	// linked folder leaves its target).
+	outAbs, err := manifests.Resolve(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	ix := &indexRun{o: &o, ds: ds, classes: classes, labels: labels, outAbs: outAbs, w: w}
 	if err := ix.run(ctx); err != nil {
-		return fail(err)
+		return nil, err
 	}
-	n, sum, err := ix.w.Close()
-	if err != nil {
-		return fail(fmt.Errorf("write %s: %w", recPath, err))
-	}
-	if err := f.Sync(); err != nil {
-		return fail(fmt.Errorf("write %s: %w", recPath, err))
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return nil, fmt.Errorf("write %s: %w", recPath, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return nil, fmt.Errorf("write %s: %w", recPath, err)
-	}
-	if err := os.Rename(tmp, recPath); err != nil {
-		os.Remove(tmp)
-		return nil, fmt.Errorf("write %s: %w", recPath, err)
-	}
-	m, err := ix.manifest(n, sum)
+	m, err := ix.manifest()
 	if err != nil {
 		return nil, err
 	}
-	b, err := m.Marshal()
+	mpath, err := w.Finish(m)
 	if err != nil {
 		return nil, err
 	}
-	mpath := filepath.Join(o.Out, manifests.ManifestFile)
-	if err := manifests.WriteFileAtomic(mpath, b); err != nil {
-		return nil, err
-	}
+	n := m.Records.Count
 	res := &IndexResult{Dir: o.Out, Manifest: mpath, Images: n, Skipped: len(m.Skipped), Elapsed: time.Since(start)}
 	run := manifests.Run{
 		Started: start.UTC().Format(time.RFC3339), Finished: time.Now().UTC().Format(time.RFC3339),
@@ -217,11 +175,7 @@ func Index(ctx context.Context, o IndexOptions) (*IndexResult, error) {
 		PerSec: float64(n) / max(res.Elapsed.Seconds(), 1e-9), Codec: "none", Command: o.Command,
 	}
 	run.Host, _ = os.Hostname()
-	rb, err := marshalIndent(run)
-	if err != nil {
-		return nil, err
-	}
-	if err := manifests.WriteFileAtomic(filepath.Join(o.Out, manifests.RunFile), rb); err != nil {
+	if err := w.Done(&run); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -234,17 +188,15 @@ type indexRun struct {
 	classes []string
 	labels  []int // labels[folder position] = label in classes
 	outAbs  string
-	w       *manifests.RecordWriter
+	w       *manifests.Writer
 	counts  []manifests.Count
 	skipped []manifests.Skip
 	total   int
 	done    int
 }
 
-// run reads and hashes every image with o.Workers workers. One feeder hands out jobs in
-// index order and queues each job's result channel in the same order; this goroutine
-// takes results from that queue, so records are written by input index, never by
-// arrival (for determinism). The queue's capacity bounds the images in flight.
+// run reads and hashes every image on the ordered pool (o.Workers workers); this
+// goroutine writes the records in index order, never by arrival (for determinism).
 func (ix *indexRun) run(ctx context.Context) error {
 	for _, sp := range ix.ds.Splits {
 		ix.counts = append(ix.counts, manifests.Count{Distribution: ix.o.Distribution, Split: sp.Name, PerClass: make([]int, len(ix.classes))})
@@ -252,58 +204,31 @@ func (ix *indexRun) run(ctx context.Context) error {
 	for _, sk := range ix.ds.Skipped {
 		ix.skipped = append(ix.skipped, manifests.Skip{Split: sk.Split, Source: splitRel(ix.ds, sk.Split, sk.Path), Reason: sk.Reason})
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait() // no worker outlives Index
-	defer cancel()
-	jobs := make(chan *indexJob)
-	order := make(chan *indexJob, 4*ix.o.Workers)
-	wg.Go(func() {
-		defer close(jobs)
-		defer close(order)
-		for _, sp := range ix.ds.Splits {
-			for _, src := range sp.Sources {
-				j := &indexJob{split: sp.Name, src: src, abs: filepath.Join(sp.Dir, filepath.FromSlash(src.Path)), res: make(chan indexed, 1)}
-				select {
-				case order <- j:
-				case <-ctx.Done():
-					return
-				}
-				select {
-				case jobs <- j:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	})
-	for w := 0; w < ix.o.Workers; w++ {
-		wg.Go(func() {
-			for j := range jobs {
-				if ctx.Err() != nil {
-					return
-				}
-				j.res <- indexFile(j.abs) // buffered: never blocks
-			}
+	// Image i of the pool is source i−offs[k] of split k, where offs[k] ≤ i < offs[k+1].
+	offs := []int{0}
+	for _, sp := range ix.ds.Splits {
+		offs = append(offs, offs[len(offs)-1]+len(sp.Sources))
+	}
+	ix.total = offs[len(offs)-1]
+	at := func(i int) (*Split, Source, string) {
+		k := sort.SearchInts(offs, i+1) - 1
+		sp := &ix.ds.Splits[k]
+		src := sp.Sources[i-offs[k]]
+		return sp, src, filepath.Join(sp.Dir, filepath.FromSlash(src.Path))
+	}
+	err := ordered(ctx, ix.total, ix.o.Workers,
+		func(i int) (indexed, error) {
+			_, _, abs := at(i)
+			return indexFile(abs), nil
+		},
+		func(i int, r indexed) error {
+			sp, src, abs := at(i)
+			return ix.emit(sp.Name, src, abs, r)
 		})
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped before the end: %w", ctx.Err())
 	}
-	for j := range order {
-		var r indexed
-		select {
-		case r = <-j.res:
-		case <-ctx.Done():
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("stopped before the end: %w", err)
-		}
-		if err := ix.emit(j, r); err != nil {
-			return err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("stopped before the end: %w", err)
-	}
-	return nil
+	return err
 }
 
 // indexFile reads one image's size from its header and hashes its bytes.
@@ -324,33 +249,33 @@ func indexFile(abs string) indexed {
 }
 
 // emit writes one image's record, in index order.
-func (ix *indexRun) emit(j *indexJob, r indexed) error {
+func (ix *indexRun) emit(split string, src Source, abs string, r indexed) error {
 	ix.done++
 	defer func() {
 		if ix.o.Progress != nil {
 			ix.o.Progress(ix.done, ix.total)
 		}
 	}()
-	source := splitRel(ix.ds, j.split, j.src.Path)
+	source := splitRel(ix.ds, split, src.Path)
 	if r.skip != "" {
-		ix.skipped = append(ix.skipped, manifests.Skip{Split: j.split, Source: source, Reason: r.skip})
+		ix.skipped = append(ix.skipped, manifests.Skip{Split: split, Source: source, Reason: r.skip})
 		return nil
 	}
-	rel, err := relTo(ix.outAbs, j.abs)
+	rel, err := relTo(ix.outAbs, abs)
 	if err != nil {
 		return err
 	}
-	label := ix.labels[j.src.Label]
+	label := ix.labels[src.Label]
 	rec := &manifests.Record{
-		Distribution: ix.o.Distribution, Split: j.split, Index: j.src.Index,
+		Distribution: ix.o.Distribution, Split: split, Index: src.Index,
 		Label: label, Class: ix.classes[label], Source: source, Path: rel,
 		Width: r.w, Height: r.h, Size: r.size, SHA256: r.sha256,
 	}
-	if err := ix.w.Write(rec); err != nil {
+	if err := ix.w.Add(0, rec, nil); err != nil {
 		return err
 	}
 	for i := range ix.counts {
-		if ix.counts[i].Split == j.split {
+		if ix.counts[i].Split == split {
 			ix.counts[i].Images++
 			ix.counts[i].PerClass[label]++
 		}
@@ -358,18 +283,12 @@ func (ix *indexRun) emit(j *indexJob, r indexed) error {
 	return nil
 }
 
-// manifest builds the indexed dataset's manifest.
-func (ix *indexRun) manifest(n int, sum string) (*manifests.Manifest, error) {
+// manifest builds the indexed dataset's manifest (the writer adds its records).
+func (ix *indexRun) manifest() (*manifests.Manifest, error) {
 	params, err := json.Marshal(IndexParams{Distribution: ix.o.Distribution, Classes: ix.o.ClassesFrom, Paths: "manifest-dir"})
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(ix.skipped, func(a, b int) bool {
-		if ix.skipped[a].Split != ix.skipped[b].Split {
-			return ix.skipped[a].Split < ix.skipped[b].Split
-		}
-		return ix.skipped[a].Source < ix.skipped[b].Source
-	})
 	m := &manifests.Manifest{
 		Schema:     manifests.SchemaVersion,
 		Generator:  manifests.Generator{Name: "shiftgen", Version: Version},
@@ -377,32 +296,12 @@ func (ix *indexRun) manifest(n int, sum string) (*manifests.Manifest, error) {
 		Preprocess: "none",
 		Source:     ix.o.SourceName,
 		Counts:     ix.counts,
-		Records:    manifests.FileRef{Name: manifests.RecordsFile, Count: n, SHA256: sum},
-		Skipped:    ix.skipped,
-	}
-	if m.Skipped == nil {
-		m.Skipped = []manifests.Skip{}
+		Skipped:    manifests.SortSkips(ix.skipped),
 	}
 	for i, c := range ix.classes {
 		m.Classes = append(m.Classes, manifests.Class{Label: i, Name: c})
 	}
-	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("internal error: index manifest: %w", err)
-	}
 	return m, nil
-}
-
-// realAbs returns p as an absolute path with symbolic links resolved, so that relative
-// paths computed from it hold on disk (".." from a linked folder leaves its target).
-func realAbs(p string) (string, error) {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	if r, err := filepath.EvalSymlinks(a); err == nil {
-		return r, nil
-	}
-	return a, nil
 }
 
 // relTo returns file's path relative to dir (an absolute, resolved folder) with forward

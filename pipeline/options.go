@@ -3,14 +3,11 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
+	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
-
 	"github.com/shiftgen/shiftgen/shifts"
 )
 
@@ -52,7 +49,8 @@ type Options struct {
 	Quality int
 	// Layout arranges the files; empty means DefaultLayout.
 	Layout Layout
-	// Workers is the number of concurrent workers; 0 means runtime.NumCPU().
+	// Workers is the number of concurrent workers (0: all cores, see
+	// manifests.WorkerCount).
 	Workers int
 	// MaxPixels refuses images whose header declares more pixels; 0 means
 	// DefaultMaxPixels.
@@ -125,9 +123,7 @@ func (o *Options) validate() error {
 	if o.Quality < 1 || o.Quality > 100 {
 		return fmt.Errorf("--quality %d is out of range [1, 100]", o.Quality)
 	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.NumCPU()
-	}
+	o.Workers = manifests.WorkerCount(o.Workers)
 	if o.MaxPixels <= 0 {
 		o.MaxPixels = imageio.DefaultMaxPixels
 	}
@@ -140,52 +136,9 @@ func (o *Options) validate() error {
 	if o.Codec == nil {
 		o.Codec = imageio.DefaultCodec()
 	}
-	return checkNesting(o.In, o.Out)
-}
-
-// checkNesting refuses an output folder inside the input folder or the other way round.
-func checkNesting(in, out string) error {
-	ai, err := filepath.Abs(in)
-	if err != nil {
-		return err
-	}
-	ao, err := filepath.Abs(out)
-	if err != nil {
-		return err
-	}
-	if r, err := filepath.EvalSymlinks(ai); err == nil {
-		ai = r
-	}
-	if r, err := evalExisting(ao); err == nil {
-		ao = r
-	}
-	inside := func(child, parent string) bool {
-		rel, err := filepath.Rel(parent, child)
-		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-	}
-	if inside(ao, ai) {
-		return fmt.Errorf("--out %s lies inside --in %s; the output would be scanned as input next time — choose an output folder outside the input", out, in)
-	}
-	if inside(ai, ao) {
-		return fmt.Errorf("--in %s lies inside --out %s; choose an output folder that does not contain the input", in, out)
-	}
-	return nil
-}
-
-// evalExisting resolves symlinks in the longest existing prefix of p.
-func evalExisting(p string) (string, error) {
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return r, nil
-	}
-	parent := filepath.Dir(p)
-	if parent == p {
-		return p, nil
-	}
-	r, err := evalExisting(parent)
-	if err != nil {
-		return p, err
-	}
-	return filepath.Join(r, filepath.Base(p)), nil
+	// Checked early, before the scan; every dataset folder is checked again, resolved,
+	// when its writer is created.
+	return manifests.CheckNesting(o.Out, "--out", []manifests.Input{{Flag: "--in", Path: o.In}})
 }
 
 // DirName is the folder a --shift spec writes to under OUT: the shift's name, followed
@@ -205,35 +158,4 @@ func DirName(spec string) (string, error) {
 		parts = append(parts, k+"-"+settings[k])
 	}
 	return strings.Join(parts, "_"), nil
-}
-
-// prepareDir makes sure dir can be written: absent or empty, or removed when force. A
-// folder holding only the work folder of a run killed before it recorded its job counts
-// as empty.
-func prepareDir(dir string, force bool) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return os.MkdirAll(dir, 0o755)
-	}
-	if err != nil {
-		return fmt.Errorf("output %s: %w", dir, err)
-	}
-	if len(entries) == 1 && entries[0].Name() == WorkDir {
-		if _, err := os.Stat(filepath.Join(dir, WorkDir, "job.json")); errors.Is(err, os.ErrNotExist) {
-			return os.RemoveAll(filepath.Join(dir, WorkDir))
-		}
-	}
-	if len(entries) == 0 {
-		return nil
-	}
-	if !force {
-		if _, err := os.Stat(filepath.Join(dir, WorkDir, "job.json")); err == nil {
-			return fmt.Errorf("output %s holds an interrupted run; pass --resume to continue it, --force to replace it, or choose another --out", dir)
-		}
-		return fmt.Errorf("output %s already exists and is not empty; pass --force to replace it, or choose another --out", dir)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("output %s: cannot remove for --force: %w", dir, err)
-	}
-	return os.MkdirAll(dir, 0o755)
 }

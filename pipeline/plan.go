@@ -6,8 +6,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
-
 	"github.com/shiftgen/shiftgen/shifts"
 )
 
@@ -132,6 +132,9 @@ func MakePlan(ds *Dataset, specs []string, built []shifts.Shift, o *Options) (*P
 					fp.keep, rates = sel.Keep(d, split, items)
 					ps.Rates[string(d)+"/"+split] = rates
 				}
+				if err := checkClassNames(ds, fp.prefix, dir, o.Layout); err != nil {
+					return nil, err
+				}
 				fp.renamed = renames(sp.Sources, fp.keep, o.Format)
 				for i := range sp.Sources {
 					if fp.keep == nil || fp.keep[i] {
@@ -207,6 +210,22 @@ func renames(srcs []Source, keep []bool, f imageio.Format) map[string]string {
 		out[s.Path] = alt
 	}
 	return out
+}
+
+// checkClassNames refuses class folders whose output folder, prefix+class inside the
+// dataset folder dir, would collide with the dataset's own files (a class named ".work"
+// in the ImageNet-C layout would write into the journal folder).
+func checkClassNames(ds *Dataset, prefix, dir string, layout Layout) error {
+	for _, c := range ds.Classes {
+		if err := manifests.CheckName(prefix + c); err != nil {
+			hint := "rename the class folder"
+			if layout == ImageNetCLayout {
+				hint += ", or use --layout default (which writes classes below reference/ and shifted/)"
+			}
+			return fmt.Errorf("class folder %q of %s cannot be written to OUT/%s: the name %v; %s", c, ds.Root, dir, err, hint)
+		}
+	}
+	return nil
 }
 
 func joinSource(dir, rel string) string {

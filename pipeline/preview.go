@@ -18,6 +18,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/shiftgen/shiftgen/shifts"
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // PreviewOptions configures Preview. Zero values are documented per field.
@@ -127,12 +128,12 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 			imageio.PutScratch(sc)
 			return nil, fmt.Errorf("preview: decode %s: %w", src.Path, err)
 		}
-		pre := cloneRGBA(sc.Preprocess(imageio.PaperPreprocess, "val", img, full))
+		pre := rgba.Clone(sc.Preprocess(imageio.PaperPreprocess, "val", img, full))
 		imageio.PutScratch(sc)
 		y := head + pad + r*(o.Cell+pad+16)
 		it := shifts.Item{Split: sp.Name, Index: src.Index, Label: src.Label}
 		for c, col := range cols {
-			out := cloneRGBA(pre)
+			out := rgba.Clone(pre)
 			if col.shift != nil {
 				if t := previewTransform(col.shift, it); t != nil {
 					out = t.Apply(out, shifts.PixelKey(o.Seed, it))

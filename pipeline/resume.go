@@ -1,27 +1,22 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/shiftgen/shiftgen/manifests"
 )
 
-// WorkDir is the hidden folder inside OUT/<shift> holding a run's journals until its
-// manifest is written.
-const WorkDir = ".work"
+// WorkDir is the hidden folder inside OUT/<shift> holding a run's lock and journals
+// until its manifest is written.
+const WorkDir = manifests.WorkDir
 
 // jobSpec is everything that decides a run's output bytes. A resumed run must match it
 // exactly; shards of one job differ only in Shard.
@@ -37,8 +32,6 @@ type jobSpec struct {
 	MaxPixels      int64    `json:"max_pixels"`
 	FollowSymlinks bool     `json:"follow_symlinks"`
 	FrostTextures  string   `json:"frost_textures"`
-	StyleImages    string   `json:"style_images,omitempty"`
-	StyleDigest    string   `json:"style_digest,omitempty"`
 	Codec          string   `json:"codec"`
 	Source         string   `json:"source"`
 	InputFiles     int      `json:"input_files"`
@@ -73,7 +66,6 @@ func newJobSpec(o *Options, plan *Plan) (*jobSpec, error) {
 		Generator: "shiftgen " + Version, Shifts: specs, Seed: o.Seed, TintTableSize: o.TintTableSize,
 		Preprocess: string(o.Preprocess), Format: string(o.Format), Quality: o.Quality, Layout: string(o.Layout),
 		MaxPixels: o.MaxPixels, FollowSymlinks: o.FollowSymlinks, FrostTextures: o.FrostTextures,
-		StyleImages: o.StyleImages, StyleDigest: o.styleDigest,
 		Codec: o.Codec.Name(), Source: o.SourceName, InputFiles: n, InputDigest: hex.EncodeToString(h.Sum(nil)),
 		Shard: o.Shard.String(),
 	}, nil
@@ -106,273 +98,136 @@ func (a *jobSpec) diff(b *jobSpec) []string {
 	return d
 }
 
-type workState int
-
-const (
-	stateFresh workState = iota
-	stateResume
-	stateComplete
-)
-
-// prepare sets up every shift's folder and work folder and says whether the run starts
-// fresh, resumes, or has nothing left to do.
-func (ex *execution) prepare() (workState, error) {
+// open creates the Writer of every shift's dataset folder (checking, locking and
+// classifying it) and, for a resumed run, checks that the job is the one the journal was
+// written by. Datasets a previous run finished (it was killed while removing its
+// journals, say) are left as they are; when all are, the run is complete.
+func (ex *execution) open() error {
 	o := ex.o
-	specJSON, err := marshalIndent(ex.spec)
+	specJSON, err := json.MarshalIndent(ex.spec, "", "  ")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	states := map[workState][]string{}
-	for _, ps := range ex.plan.Shifts {
-		dir := filepath.Join(o.Out, filepath.FromSlash(ps.Dir))
-		work := filepath.Join(dir, WorkDir)
-		if !o.Shard.IsZero() {
-			work = filepath.Join(work, o.Shard.workName())
-			if err := o.Shard.checkSiblings(filepath.Join(dir, WorkDir), o.Force); err != nil {
-				return 0, err
-			}
+	var shard *manifests.ShardOf
+	if !o.Shard.IsZero() {
+		shard = &manifests.ShardOf{Index: o.Shard.K, Count: o.Shard.N}
+	}
+	inputs := []manifests.Input{{Flag: "--in", Path: o.In}, {Flag: "--frost-textures", Path: o.FrostTextures}}
+	ex.finished = make([]bool, len(ex.plan.Shifts))
+	complete := 0
+	for si, ps := range ex.plan.Shifts {
+		w, err := manifests.Create(manifests.WriterOptions{
+			Dir: filepath.Join(o.Out, filepath.FromSlash(ps.Dir)), Inputs: inputs,
+			Force: o.Force, Resume: o.Resume, Shard: shard, Job: specJSON,
+			Streams: len(ps.folders), Journal: true, Command: o.Command, Images: manifests.LooseFiles{},
+		})
+		if err != nil {
+			ex.close()
+			return err
 		}
-		ex.dirs = append(ex.dirs, dir)
-		ex.works = append(ex.works, work)
-		jobFile := filepath.Join(work, "job.json")
-		_, werr := os.Stat(jobFile)
-		_, merr := os.Stat(filepath.Join(dir, manifests.ManifestFile))
-		switch {
-		case o.Resume && werr == nil:
-			b, err := os.ReadFile(jobFile)
-			if err != nil {
-				return 0, fmt.Errorf("resume %s: %w", dir, err)
-			}
+		switch w.State() {
+		case manifests.Complete:
+			w.Close()
+			w = nil
+			ex.finished[si] = true
+			complete++
+		case manifests.Resumed:
 			var prev jobSpec
-			if err := json.Unmarshal(b, &prev); err != nil {
-				return 0, fmt.Errorf("resume %s: %s is damaged (%v); rerun without --resume and with --force to start over", dir, jobFile, err)
+			if err := json.Unmarshal(w.PreviousJob(), &prev); err != nil {
+				w.Close()
+				ex.close()
+				return fmt.Errorf("resume %s: its job description is damaged (%v); rerun without --resume and with --force to start over", w.Dir(), err)
 			}
 			if d := prev.diff(ex.spec); len(d) > 0 {
-				return 0, fmt.Errorf("cannot resume %s: it was started with other options or input: %s; rerun the original command with --resume, or use --force to start over", dir, strings.Join(d, "; "))
-			}
-			if err := removeTemps(dir, ex.ownTemp(len(ex.dirs)-1)); err != nil {
-				return 0, err
-			}
-			states[stateResume] = append(states[stateResume], ps.Spec)
-			continue
-		case o.Resume && merr == nil && o.Shard.IsZero():
-			states[stateComplete] = append(states[stateComplete], ps.Spec)
-			continue
-		}
-		if o.Shard.IsZero() {
-			if err := prepareDir(dir, o.Force); err != nil {
-				return 0, err
-			}
-		} else {
-			if merr == nil && !o.Force {
-				return 0, fmt.Errorf("output %s is already a complete dataset; pass --force to replace it", dir)
-			}
-			if werr == nil && !o.Force {
-				return 0, fmt.Errorf("shard %s of %s was already started; rerun with --resume to continue it, or --force to restart it", o.Shard, dir)
-			}
-			if err := os.RemoveAll(work); err != nil {
-				return 0, fmt.Errorf("output %s: %w", work, err)
+				w.Close()
+				ex.close()
+				return fmt.Errorf("cannot resume %s: it was started with other options or input: %s; rerun the original command with --resume, or use --force to start over", w.Dir(), strings.Join(d, "; "))
 			}
 		}
-		if err := os.MkdirAll(work, 0o755); err != nil {
-			return 0, fmt.Errorf("output %s: %w", work, err)
-		}
-		if err := manifests.WriteFileAtomic(jobFile, specJSON); err != nil {
-			return 0, err
-		}
-		states[stateFresh] = append(states[stateFresh], ps.Spec)
+		ex.writers = append(ex.writers, w)
 	}
-	if c := states[stateComplete]; len(c) == len(ex.plan.Shifts) {
-		return stateComplete, nil
-	}
-	// Datasets a previous run already finished (it was killed while removing its
-	// journals, say) are left as they are; the others are resumed or started.
-	ex.finished = make([]bool, len(ex.plan.Shifts))
-	for si, ps := range ex.plan.Shifts {
-		for _, spec := range states[stateComplete] {
-			if ps.Spec == spec {
-				ex.finished[si] = true
-			}
-		}
-	}
-	if len(states[stateResume]) > 0 {
-		return stateResume, nil
-	}
-	return stateFresh, nil
+	ex.complete = complete == len(ex.plan.Shifts)
+	return nil
 }
 
-// lineReader reads whole lines of a journal, treating a last line without its newline
-// (torn by a crash) as absent.
-type lineReader struct {
-	r   *bufio.Reader
-	f   *os.File
-	off int64
-}
-
-func openLines(path string) (*lineReader, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return &lineReader{}, nil
+// step tries to accept job j from shift si's journal: either a skip entry for it, or one
+// valid record per planned output whose image is intact (when verify is set). It
+// returns the accepted records (nil for a skip) and whether the job was accepted.
+func (ex *execution) step(jr *manifests.Journal, si int, j *Job, verify bool) (recs []*manifests.Record, skip *manifests.JournalSkip, ok bool) {
+	if e, ok := jr.PeekSkip(); ok && e.Seq == j.Seq {
+		jr.TakeSkip()
+		return nil, e, true
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &lineReader{r: bufio.NewReaderSize(f, 1<<16), f: f}, nil
-}
-
-func (l *lineReader) next() ([]byte, bool) {
-	if l.r == nil {
-		return nil, false
-	}
-	b, err := l.r.ReadBytes('\n')
-	if err != nil {
-		return nil, false
-	}
-	l.off += int64(len(b))
-	return b, true
-}
-
-func (l *lineReader) close() {
-	if l.f != nil {
-		l.f.Close()
-	}
-}
-
-// journalCursor walks one shift's journals job by job.
-type journalCursor struct {
-	ex     *execution
-	si     int
-	parts  []*lineReader
-	skips  *lineReader
-	peeked []byte
-	// offsets after the last fully accepted job
-	partOff []int64
-	skipOff int64
-}
-
-func (ex *execution) cursor(si int) (*journalCursor, error) {
-	c := &journalCursor{ex: ex, si: si, partOff: make([]int64, len(ex.plan.Shifts[si].folders))}
-	for i := range ex.plan.Shifts[si].folders {
-		lr, err := openLines(filepath.Join(ex.works[si], fmt.Sprintf("records-%d.jsonl", i)))
-		if err != nil {
-			return nil, err
-		}
-		c.parts = append(c.parts, lr)
-	}
-	var err error
-	c.skips, err = openLines(filepath.Join(ex.works[si], "skipped.jsonl"))
-	return c, err
-}
-
-func (c *journalCursor) close() {
-	for _, p := range c.parts {
-		p.close()
-	}
-	c.skips.close()
-}
-
-// step tries to accept job j from the journals: either a skip entry for it, or one
-// valid record per planned output whose file is intact (when verify is set). It returns
-// the accepted records (nil for a skip) and whether the job was accepted.
-func (c *journalCursor) step(j *Job, verify bool) (recs []*manifests.Record, skip *skipEntry, ok bool) {
-	if c.peeked == nil {
-		c.peeked, _ = c.skips.next()
-	}
-	if c.peeked != nil {
-		var e skipEntry
-		if json.Unmarshal(c.peeked, &e) == nil && e.Seq == j.Seq {
-			c.peeked = nil
-			c.skipOff = c.skips.off
-			return nil, &e, true
-		}
-	}
-	ps := c.ex.plan.Shifts[c.si]
-	for _, out := range c.ex.plan.Outputs(j) {
-		if out.Shift != c.si {
+	ps := ex.plan.Shifts[si]
+	for _, out := range ex.plan.Outputs(j) {
+		if out.Shift != si {
 			continue
 		}
-		fi := c.ex.folderIndex(ps, out.Distribution, j.Split)
-		line, more := c.parts[fi].next()
-		if !more {
+		r, more := jr.Record(ex.folderIndex(ps, out.Distribution, j.Split))
+		if !more || r.Split != j.Split || r.Index != j.Source.Index || r.Path != out.Path || r.Distribution != string(out.Distribution) {
 			return nil, nil, false
 		}
-		var r manifests.Record
-		if r.UnmarshalJSON(bytes.TrimSpace(line)) != nil || r.Split != j.Split || r.Index != j.Source.Index ||
-			r.Path != out.Path || r.Distribution != string(out.Distribution) {
+		if verify && !jr.Check(r) {
 			return nil, nil, false
 		}
-		if verify && !fileMatches(filepath.Join(c.ex.dirs[c.si], filepath.FromSlash(r.Path)), r.Size, r.SHA256) {
-			return nil, nil, false
-		}
-		recs = append(recs, &r)
-	}
-	for i, p := range c.parts {
-		c.partOff[i] = p.off
+		recs = append(recs, r)
 	}
 	return recs, nil, true
-}
-
-// fileMatches reports whether the file at path has the given size and SHA-256.
-func fileMatches(path string, size int64, sum string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || fi.Size() != size {
-		return false
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return false
-	}
-	return hex.EncodeToString(h.Sum(nil)) == sum
 }
 
 // restore reads the journals of an interrupted run, finds the longest prefix of this
 // process's jobs whose outputs are all recorded and intact on disk (re-hashed) in every
 // shift, cuts the journals back to that prefix, rebuilds the counts and skips it
 // implies, and returns the number of jobs done. Later jobs are redone; their files are
-// rewritten with the same bytes.
+// rewritten with the same bytes. A run with nothing to resume returns 0.
 func (ex *execution) restore() (int, error) {
 	limit := len(ex.shardJobs)
-	for si := range ex.plan.Shifts {
-		if ex.finished[si] {
-			continue
+	var resumed []int
+	for si, w := range ex.writers {
+		switch {
+		case w == nil:
+		case w.State() == manifests.Resumed:
+			resumed = append(resumed, si)
+		default:
+			limit = 0 // a dataset that starts afresh redoes every job
 		}
-		c, err := ex.cursor(si)
+	}
+	if len(resumed) == 0 {
+		return 0, nil
+	}
+	for _, si := range resumed {
+		jr, err := ex.writers[si].ReadJournal()
 		if err != nil {
 			return 0, err
 		}
 		n := 0
 		for n < limit {
-			if _, _, ok := c.step(ex.shardJobs[n], true); !ok {
+			if _, _, ok := ex.step(jr, si, ex.shardJobs[n], true); !ok {
 				break
 			}
 			n++
 		}
-		c.close()
+		jr.Close()
 		limit = n
 	}
 	skipped := map[int]bool{}
-	for si := range ex.plan.Shifts {
-		if ex.finished[si] {
-			continue
-		}
-		c, err := ex.cursor(si)
+	for _, si := range resumed {
+		w := ex.writers[si]
+		jr, err := w.ReadJournal()
 		if err != nil {
 			return 0, err
 		}
 		for n := 0; n < limit; n++ {
 			j := ex.shardJobs[n]
-			recs, skip, ok := c.step(j, false)
+			recs, skip, ok := ex.step(jr, si, j, false)
 			if !ok {
-				c.close()
-				return 0, fmt.Errorf("resume %s: journal changed while reading it", ex.dirs[si])
+				jr.Close()
+				return 0, fmt.Errorf("resume %s: the journal changed while it was read; is another process writing it?", w.Dir())
 			}
+			jr.Mark()
 			if skip != nil {
 				st := ex.stats[si]
-				st.skipped = append(st.skipped, manifests.Skip{Split: skip.Split, Source: skip.Source, Reason: skip.Reason})
+				st.skipped = append(st.skipped, skip.Skip)
 				skipped[j.Seq] = true
 				continue
 			}
@@ -383,52 +238,11 @@ func (ex *execution) restore() (int, error) {
 			}
 			ex.resumed += len(recs)
 		}
-		c.close()
-		for i := range ex.plan.Shifts[si].folders {
-			p := filepath.Join(ex.works[si], fmt.Sprintf("records-%d.jsonl", i))
-			if err := truncate(p, c.partOff[i]); err != nil {
-				return 0, err
-			}
-		}
-		if err := truncate(filepath.Join(ex.works[si], "skipped.jsonl"), c.skipOff); err != nil {
+		if err := w.Rewind(jr); err != nil {
 			return 0, err
 		}
 	}
 	ex.skippedJobs = len(skipped)
 	ex.done = ex.resumed
 	return limit, nil
-}
-
-func truncate(path string, size int64) error {
-	err := os.Truncate(path, size)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("resume: %w", err)
-	}
-	return nil
-}
-
-// tempName matches the temporary files writeAtomic and WriteFileAtomic create.
-var tempName = regexp.MustCompile(`^\..+\.tmp-[0-9]+$`)
-
-// removeTemps deletes the temporary files a killed run left below dir (they never carry
-// a final name, but must not stay behind as extra files) for which own is true. Files
-// vanishing meanwhile (shards running beside this one) are not an error.
-func removeTemps(dir string, own func(path string) bool) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && tempName.MatchString(d.Name()) && own(p) {
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("resume: %w", err)
-			}
-		}
-		return nil
-	})
 }

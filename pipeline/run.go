@@ -1,23 +1,15 @@
 package pipeline
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/shiftgen/shiftgen/pipeline/imageio"
-
-	"golang.org/x/sync/errgroup"
-
 	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
 	"github.com/shiftgen/shiftgen/shifts"
 )
 
@@ -51,22 +43,18 @@ type DatasetResult struct {
 	Skipped  int
 }
 
-// written is one output file a worker wrote.
+// written is one output image a worker stored.
 type written struct {
-	out    Output
-	w, h   int
-	size   int64
-	sha256 string
+	out   Output
+	w, h  int
+	image manifests.Staged
 }
 
 // jobResult is a worker's outcome for one job.
 type jobResult struct {
-	seq    int
-	outs   []written
-	skip   string // non-empty: the input was skipped for this reason
-	nOuts  int
-	source Source
-	split  string
+	outs  []written
+	skip  string // non-empty: the input was skipped for this reason
+	nOuts int
 }
 
 // Run scans the source, plans every output and executes the plan with a bounded worker
@@ -125,7 +113,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		ex.close()
 		return nil, err
 	}
-	return ex.finish(start)
+	res, err := ex.finish(start)
+	if err != nil {
+		ex.close()
+	}
+	return res, err
 }
 
 // execution holds the state of one Run between planning and the manifests.
@@ -138,20 +130,17 @@ type execution struct {
 	// shardJobs are all jobs of this process's shard (all jobs when not sharded).
 	shardJobs []*Job
 	spec      *jobSpec
-	dirs      []string // absolute shift folders
-	works     []string // their work folders
-	parts     [][]*partFile
-	skipLogs  []*journal
-	stats     []*shiftStats
+	// writers[si] owns shift si's dataset folder; nil when a previous run finished it
+	// (finished[si]), which is then left untouched.
+	writers  []*manifests.Writer
+	finished []bool
+	stats    []*shiftStats
 	// skippedJobs counts distinct skipped inputs; resumed counts images found done.
 	skippedJobs int
 	resumed     int
 	done        int
-	lastFlush   time.Time
-	// complete is set when --resume finds every dataset already finished; finished[si]
-	// when only shift si's dataset is (it is then left untouched).
+	// complete is set when --resume finds every dataset already finished.
 	complete bool
-	finished []bool
 }
 
 type shiftStats struct {
@@ -159,30 +148,8 @@ type shiftStats struct {
 	skipped []manifests.Skip
 }
 
-// partFile collects one folder's records in order before they are joined into
-// records.jsonl; it doubles as the resume journal.
-type partFile struct {
-	path string
-	f    *os.File
-	w    *manifests.RecordWriter
-}
-
-// journal is an append-only JSON-lines file (the skipped inputs of a run).
-type journal struct {
-	f *os.File
-	w *bufio.Writer
-}
-
-// skipEntry is one line of the skipped-inputs journal.
-type skipEntry struct {
-	Seq    int    `json:"seq"`
-	Split  string `json:"split"`
-	Source string `json:"source"`
-	Reason string `json:"reason"`
-}
-
 func newExecution(o *Options, plan *Plan) (*execution, error) {
-	ex := &execution{o: o, plan: plan, lastFlush: time.Now()}
+	ex := &execution{o: o, plan: plan}
 	lo, hi := o.Shard.bounds(len(plan.Jobs))
 	for i := lo; i < hi; i++ {
 		ex.shardJobs = append(ex.shardJobs, &plan.Jobs[i])
@@ -192,15 +159,13 @@ func newExecution(o *Options, plan *Plan) (*execution, error) {
 		return nil, err
 	}
 	ex.spec = spec
-	state, err := ex.prepare()
-	if err != nil {
+	if err := ex.open(); err != nil {
 		return nil, err
 	}
-	if state == stateComplete {
-		ex.complete = true
+	if ex.complete {
 		return ex, nil
 	}
-	for si, ps := range plan.Shifts {
+	for _, ps := range plan.Shifts {
 		st := &shiftStats{}
 		for _, folder := range ps.Folders() {
 			dist, split, _ := strings.Cut(folder, "/")
@@ -214,20 +179,23 @@ func newExecution(o *Options, plan *Plan) (*execution, error) {
 			st.skipped = append(st.skipped, manifests.Skip{Split: sk.Split, Source: splitRel(plan.Dataset, sk.Split, sk.Path), Reason: sk.Reason})
 		}
 		ex.stats = append(ex.stats, st)
-		if ex.finished[si] {
-			continue
-		}
-		if err := ex.makeFolders(si); err != nil {
-			return nil, err
+	}
+	start, err := ex.restore()
+	if err == nil {
+		for si, w := range ex.writers {
+			if w == nil {
+				continue
+			}
+			if err = w.Begin(); err != nil {
+				break
+			}
+			if err = ex.makeFolders(si); err != nil {
+				break
+			}
 		}
 	}
-	start := 0
-	if state == stateResume {
-		if start, err = ex.restore(); err != nil {
-			return nil, err
-		}
-	}
-	if err := ex.openJournals(); err != nil {
+	if err != nil {
+		ex.close()
 		return nil, err
 	}
 	ex.jobs = ex.shardJobs[start:]
@@ -236,7 +204,9 @@ func newExecution(o *Options, plan *Plan) (*execution, error) {
 
 // makeFolders creates every output folder of shift si up front: one per class in every
 // output split (so label indices never move) and the nested folders sources live in.
-// Workers never create folders, so an output folder removed mid-run is an error.
+// Workers never create folders, so an output folder removed mid-run is an error. A
+// folder that already exists (a resumed run) must be a real folder where the dataset
+// folder says: a symbolic link could lead the images anywhere.
 func (ex *execution) makeFolders(si int) error {
 	ps := ex.plan.Shifts[si]
 	dirs := map[string]bool{}
@@ -251,10 +221,18 @@ func (ex *execution) makeFolders(si int) error {
 			}
 		}
 	}
+	base := ex.writers[si].Dir()
+	real, err := manifests.Resolve(base)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", base, err)
+	}
 	for d := range dirs {
-		p := filepath.Join(ex.dirs[si], filepath.FromSlash(d))
+		p := filepath.Join(base, filepath.FromSlash(d))
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			return fmt.Errorf("output %s: %w", p, err)
+		}
+		if r, err := filepath.EvalSymlinks(p); err != nil || r != filepath.Join(real, filepath.FromSlash(d)) {
+			return fmt.Errorf("output %s is (or lies below) a symbolic link; a dataset folder must hold real folders: remove the link, or rerun with --force", p)
 		}
 	}
 	return nil
@@ -267,36 +245,6 @@ func pathDir(p string) string {
 	return ""
 }
 
-// openJournals opens (or, on resume, reopens for appending) the part files and the
-// skipped-inputs journal of every shift.
-func (ex *execution) openJournals() error {
-	for si, ps := range ex.plan.Shifts {
-		if ex.finished[si] {
-			ex.parts = append(ex.parts, nil)
-			ex.skipLogs = append(ex.skipLogs, nil)
-			continue
-		}
-		var parts []*partFile
-		for i := range ps.folders {
-			pf := &partFile{path: filepath.Join(ex.works[si], fmt.Sprintf("records-%d.jsonl", i))}
-			f, err := os.OpenFile(pf.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return fmt.Errorf("output %s: %w", pf.path, err)
-			}
-			pf.f, pf.w = f, manifests.NewRecordWriter(f)
-			parts = append(parts, pf)
-		}
-		ex.parts = append(ex.parts, parts)
-		p := filepath.Join(ex.works[si], "skipped.jsonl")
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return fmt.Errorf("output %s: %w", p, err)
-		}
-		ex.skipLogs = append(ex.skipLogs, &journal{f: f, w: bufio.NewWriter(f)})
-	}
-	return nil
-}
-
 // splitRel returns a split-relative path relative to the dataset root.
 func splitRel(ds *Dataset, split, p string) string {
 	if sp := ds.Split(split); sp != nil && sp.Rel != "" {
@@ -305,133 +253,34 @@ func splitRel(ds *Dataset, split, p string) string {
 	return p
 }
 
-// close flushes and closes the journals of a stopped run, so that --resume continues
-// from everything recorded.
+// close ends every writer of a stopped run: their journals are flushed and closed, so
+// that --resume continues from everything recorded, and their locks released.
 func (ex *execution) close() {
-	ex.flush()
-	for _, parts := range ex.parts {
-		for _, pf := range parts {
-			pf.f.Close()
-		}
-	}
-	for _, j := range ex.skipLogs {
-		if j != nil {
-			j.f.Close()
+	for _, w := range ex.writers {
+		if w != nil {
+			w.Close()
 		}
 	}
 }
 
-// flush writes buffered journal lines to their files.
-func (ex *execution) flush() error {
-	for _, parts := range ex.parts {
-		for _, pf := range parts {
-			if err := pf.w.Flush(); err != nil {
-				return fmt.Errorf("output %s: %w", pf.path, err)
-			}
-		}
-	}
-	for _, j := range ex.skipLogs {
-		if j == nil {
-			continue
-		}
-		if err := j.w.Flush(); err != nil {
-			return fmt.Errorf("output %s: %w", j.f.Name(), err)
-		}
-	}
-	return nil
-}
-
-// run executes the jobs: one feeder, o.Workers workers, and this goroutine joining
-// results in plan order (for determinism: records are written by input index, never by
-// arrival). At most window jobs are in flight, so memory is bounded by the worker
-// count, not the dataset size.
+// run executes the jobs on the ordered pool: o.Workers workers process them, and this
+// goroutine records their results in plan order (for determinism: records are written
+// by input index, never by arrival).
 func (ex *execution) run(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	type item struct {
-		pos int
-		job *Job
-	}
-	jobs := make(chan item)
-	results := make(chan jobResult)
-	window := 4 * ex.o.Workers
-	tokens := make(chan struct{}, window)
-	g.Go(func() error {
-		defer close(jobs)
-		for i, j := range ex.jobs {
-			select {
-			case tokens <- struct{}{}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			select {
-			case jobs <- item{i, j}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
-	wg, wctx := errgroup.WithContext(gctx)
-	for w := 0; w < ex.o.Workers; w++ {
-		wg.Go(func() error {
-			for it := range jobs {
-				if err := wctx.Err(); err != nil {
-					return err
-				}
-				r, err := ex.process(it.job)
-				if err != nil {
-					return err
-				}
-				r.seq = it.pos
-				select {
-				case results <- r:
-				case <-wctx.Done():
-					return wctx.Err()
-				}
-			}
-			return nil
-		})
-	}
-	g.Go(func() error {
-		err := wg.Wait()
-		close(results)
-		return err
-	})
-	g.Go(func() error {
-		pending := map[int]jobResult{}
-		next := 0
-		for r := range results {
-			pending[r.seq] = r
-			for {
-				pr, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				if err := ex.emit(ex.jobs[next], pr); err != nil {
-					return err
-				}
-				next++
-				<-tokens
-			}
-		}
-		if next != len(ex.jobs) && gctx.Err() == nil {
-			return fmt.Errorf("internal error: %d of %d jobs finished", next, len(ex.jobs))
-		}
-		return nil
-	})
-	err := g.Wait()
+	err := ordered(ctx, len(ex.jobs), ex.o.Workers,
+		func(i int) (jobResult, error) { return ex.process(ex.jobs[i]) },
+		func(i int, r jobResult) error { return ex.emit(ex.jobs[i], r) })
 	if ctx.Err() != nil {
 		return fmt.Errorf("stopped before the end (rerun with --resume to continue): %w", ctx.Err())
 	}
-	return err // errgroup's Wait is nil when only the parent was cancelled: checked above
+	return err
 }
 
 // process decodes, preprocesses, transforms, encodes and writes every output of one job.
 // Input problems make a skip; output problems are returned as errors.
 func (ex *execution) process(j *Job) (jobResult, error) {
 	outs := ex.outputs(j)
-	r := jobResult{seq: j.Seq, nOuts: len(outs), source: j.Source, split: j.Split}
+	r := jobResult{nOuts: len(outs)}
 	if len(outs) == 0 {
 		return r, nil
 	}
@@ -477,12 +326,11 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 				return r, fmt.Errorf("encode %s for %s: %w", j.Source.Path, ex.plan.Shifts[out.Shift].Spec, err)
 			}
 		}
-		path := filepath.Join(ex.dirs[out.Shift], filepath.FromSlash(out.Path))
-		sum, err := writeAtomic(path, data)
+		st, err := ex.writers[out.Shift].Put(out.Path, data)
 		if err != nil {
 			return r, err
 		}
-		r.outs = append(r.outs, written{out: out, w: dst.Rect.Dx(), h: dst.Rect.Dy(), size: int64(len(data)), sha256: sum})
+		r.outs = append(r.outs, written{out: out, w: dst.Rect.Dx(), h: dst.Rect.Dy(), image: st})
 	}
 	return r, nil
 }
@@ -501,65 +349,24 @@ func (ex *execution) hint(split string) imageio.Hint {
 	return imageio.Hint{}
 }
 
-func cloneRGBA(img *image.RGBA) *image.RGBA {
-	c := *img
-	c.Pix = append([]uint8(nil), img.Pix...)
-	return &c
-}
-
-// writeAtomic writes data to path via a temporary file and a rename, returning the
-// data's SHA-256 (computed from the same bytes in memory, not read back).
-func writeAtomic(path string, data []byte) (string, error) {
-	sum := sha256.Sum256(data)
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("output %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return "", fmt.Errorf("output %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return "", fmt.Errorf("output %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("output %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("output %s: %w", path, err)
-	}
-	return hex.EncodeToString(sum[:]), nil
-}
-
-// emit records one job's outputs, in plan order. Journals are flushed every second, so
-// an interrupted run loses at most that much recorded work.
+// emit records one job's outputs, in plan order: each image is committed and its record
+// appended to its folder's stream.
 func (ex *execution) emit(j *Job, r jobResult) error {
 	if r.skip != "" {
 		ex.skippedJobs++
-		ex.recordSkip(j, r.skip, true)
+		if err := ex.recordSkip(j, r.skip); err != nil {
+			return err
+		}
 		ex.done += r.nOuts
 	}
 	for _, w := range r.outs {
-		rec := ex.record(j, w.out, w.w, w.h, w.size, w.sha256)
+		rec := ex.record(j, w.out, w.w, w.h)
 		fi := ex.folderIndex(ex.plan.Shifts[w.out.Shift], w.out.Distribution, j.Split)
-		if err := ex.parts[w.out.Shift][fi].w.Write(rec); err != nil {
-			return fmt.Errorf("output %s: %w", ex.parts[w.out.Shift][fi].path, err)
+		if err := ex.writers[w.out.Shift].Add(fi, rec, &w.image); err != nil {
+			return err
 		}
 		ex.count(w.out, fi, j.Source.Label)
 		ex.done++
-	}
-	if time.Since(ex.lastFlush) > time.Second {
-		if err := ex.flush(); err != nil {
-			return err
-		}
-		ex.lastFlush = time.Now()
 	}
 	if ex.o.Progress != nil {
 		ex.o.Progress(ex.done, ex.plan.Total)
@@ -583,13 +390,14 @@ func (ex *execution) outputs(j *Job) []Output {
 	return live
 }
 
-// record builds the record of one written output.
-func (ex *execution) record(j *Job, out Output, w, h int, size int64, sum string) *manifests.Record {
+// record builds the record of one output (its path, size and sha256 are set where the
+// image is committed).
+func (ex *execution) record(j *Job, out Output, w, h int) *manifests.Record {
 	return &manifests.Record{
 		Distribution: string(out.Distribution), Split: j.Split, Index: j.Source.Index,
 		Label: j.Source.Label, Class: ex.plan.Dataset.Classes[j.Source.Label],
 		Source: splitRel(ex.plan.Dataset, j.Split, j.Source.Path), Path: out.Path,
-		Width: w, Height: h, Size: size, SHA256: sum, Fields: out.Sample.Fields,
+		Width: w, Height: h, Fields: out.Sample.Fields,
 	}
 }
 
@@ -607,8 +415,8 @@ func (ex *execution) count(out Output, fi, label int) {
 }
 
 // recordSkip adds a skipped input to every shift that planned outputs for it, and to
-// their journals when journal is set.
-func (ex *execution) recordSkip(j *Job, reason string, journal bool) {
+// their journals.
+func (ex *execution) recordSkip(j *Job, reason string) error {
 	marked := map[int]bool{}
 	src := splitRel(ex.plan.Dataset, j.Split, j.Source.Path)
 	for _, out := range ex.outputs(j) {
@@ -616,13 +424,14 @@ func (ex *execution) recordSkip(j *Job, reason string, journal bool) {
 			continue
 		}
 		marked[out.Shift] = true
+		sk := manifests.Skip{Split: j.Split, Source: src, Reason: reason}
 		st := ex.stats[out.Shift]
-		st.skipped = append(st.skipped, manifests.Skip{Split: j.Split, Source: src, Reason: reason})
-		if journal {
-			b, _ := json.Marshal(skipEntry{Seq: j.Seq, Split: j.Split, Source: src, Reason: reason})
-			ex.skipLogs[out.Shift].w.Write(append(b, '\n'))
+		st.skipped = append(st.skipped, sk)
+		if err := ex.writers[out.Shift].Skip(j.Seq, sk); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 func (ex *execution) folderIndex(ps *PlannedShift, d shifts.Distribution, split string) int {
@@ -632,9 +441,4 @@ func (ex *execution) folderIndex(ps *PlannedShift, d shifts.Distribution, split 
 		}
 	}
 	panic("pipeline: output for a folder the plan does not have")
-}
-
-// errVanished explains an output folder removed while the run was writing it.
-func errVanished(path string) error {
-	return fmt.Errorf("output %s was removed or replaced during the run; restore the output folder (or free the disk) and rerun with --resume", path)
 }

@@ -50,6 +50,9 @@ func TestScanImageFolderOrder(t *testing.T) {
 		}
 	}
 	// Independent check: the same walk written in Python, as torchvision does it.
+	if testing.Short() {
+		t.Skip("short mode: calls Python")
+	}
 	py := "python3"
 	if _, err := exec.LookPath(py); err != nil {
 		t.Skip("no python3")

@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -140,83 +138,4 @@ func (s Shard) bounds(total int) (lo, hi int) {
 // workName is the shard's work folder name under OUT/<shift>/.work.
 func (s Shard) workName() string {
 	return fmt.Sprintf("shard-%d-of-%d", s.K, s.N)
-}
-
-// checkSiblings refuses to start or resume shard s beside shards of another total in
-// the work folder (OUT/<shift>/.work): the job was started with another shard count, as
-// when an array is resubmitted with other bounds. force lets the run go ahead.
-func (s Shard) checkSiblings(work string, force bool) error {
-	if force {
-		return nil
-	}
-	entries, err := os.ReadDir(work)
-	if err != nil {
-		return nil // no shard has started yet
-	}
-	for _, e := range entries {
-		m := shardName.FindStringSubmatch(e.Name())
-		if m == nil {
-			continue
-		}
-		if n, _ := strconv.Atoi(m[2]); n != s.N {
-			return fmt.Errorf("shard %s: %s holds shards of a %d-shard job (%s); run this part as --shard K/%d (with --shard auto: --array=0-%d, or --shards %d), or pass --force to start a %d-shard job beside them",
-				s, work, n, e.Name(), n, n-1, n, s.N)
-		}
-	}
-	return nil
-}
-
-// missingShards returns the error merge gives when some of shards 1..total of dir have
-// no finished shard manifest (nil when all are done). It names each with the array
-// index that writes it (Slurm's SLURM_ARRAY_TASK_ID, Kubernetes' JOB_COMPLETION_INDEX)
-// and says whether it started.
-func missingShards(dir string, total int, done func(k int) bool, started map[int]bool) error {
-	var names, indices, requeue []string
-	for k := 1; k <= total; k++ {
-		if done(k) {
-			continue
-		}
-		state := "missing"
-		if started[k] {
-			state = "unfinished"
-		}
-		names = append(names, fmt.Sprintf("%d/%d (array index %d, %s)", k, total, k-1, state))
-		indices = append(indices, strconv.Itoa(k-1))
-		requeue = append(requeue, fmt.Sprintf("JOBID_%d", k-1))
-	}
-	if len(names) == 0 {
-		return nil
-	}
-	return fmt.Errorf("merge %s: %d of %d shards are not finished: %s; rerun them with --resume (Slurm: scontrol requeue %s, or sbatch --array=%s with --shards %d), then merge again",
-		dir, len(names), total, strings.Join(names, ", "), strings.Join(requeue, ","), strings.Join(indices, ","), total)
-}
-
-// ownTemp says which temporary files below shift si's folder a resuming run may remove:
-// all of them for a whole-plan run; for a shard, those of its own outputs and work
-// folder only, since the other shards of the job write into the same folders and may
-// be running at this moment.
-func (ex *execution) ownTemp(si int) func(path string) bool {
-	if ex.o.Shard.IsZero() {
-		return func(string) bool { return true }
-	}
-	own := map[string]bool{}
-	for _, j := range ex.shardJobs {
-		for _, out := range ex.plan.Outputs(j) {
-			if out.Shift == si {
-				own[filepath.Join(ex.dirs[si], filepath.FromSlash(out.Path))] = true
-			}
-		}
-	}
-	work := ex.works[si]
-	return func(p string) bool {
-		if filepath.Dir(p) == work {
-			return true
-		}
-		// A temporary file is named ".<final name>.tmp-<number>" beside its final name.
-		name := strings.TrimPrefix(filepath.Base(p), ".")
-		if i := strings.LastIndex(name, ".tmp-"); i > 0 {
-			name = name[:i]
-		}
-		return own[filepath.Join(filepath.Dir(p), name)]
-	}
 }

@@ -9,12 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/shiftgen/shiftgen/manifests"
 )
@@ -39,8 +35,9 @@ func (r *VerifyReport) OK() bool {
 // Verify checks a dataset folder against its manifest: the records file's SHA-256 and
 // count, the schema of every record, the per-split and per-class counts, that every
 // record's file exists with its recorded size and SHA-256 (size only when quick), and
-// that no other file is there. progress, if set, is called under a lock as files are checked. Errors are returned only when the manifest itself cannot
-// be read; everything else goes into the report.
+// that no other file is there. progress, if set, is called from one goroutine as files
+// are checked. Errors are returned only when the manifest itself cannot be read;
+// everything else goes into the report.
 func Verify(ctx context.Context, dir string, quick bool, progress func(done, total int)) (*VerifyReport, error) {
 	m, err := manifests.ReadManifest(filepath.Join(dir, manifests.ManifestFile))
 	if err != nil {
@@ -92,50 +89,34 @@ func Verify(ctx context.Context, dir string, quick bool, progress func(done, tot
 			}
 		}
 	}
-	// Files: existence, size and hash, in parallel, results by record index.
+	// Files: existence, size and hash, on the ordered pool, results by record index.
 	status := make([]byte, len(recs)) // 0 ok, 'm' missing, 'c' changed
-	g, gctx := errgroup.WithContext(ctx)
-	next := make(chan int)
-	g.Go(func() error {
-		defer close(next)
-		for i := range recs {
-			select {
-			case next <- i:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
-	var mu sync.Mutex
 	done := 0
-	for w := 0; w < runtime.NumCPU(); w++ {
-		g.Go(func() error {
-			for i := range next {
-				r := recs[i]
-				p := filepath.Join(dir, filepath.FromSlash(r.Path))
-				fi, err := os.Stat(p)
-				switch {
-				case err != nil:
-					status[i] = 'm'
-				case fi.Size() != r.Size:
-					status[i] = 'c'
-				case !quick:
-					if sum, err := fileSHA256(p); err != nil || sum != r.SHA256 {
-						status[i] = 'c'
-					}
+	err = ordered(ctx, len(recs), manifests.WorkerCount(0),
+		func(i int) (byte, error) {
+			r := recs[i]
+			p := filepath.Join(dir, filepath.FromSlash(r.Path))
+			fi, err := os.Stat(p)
+			switch {
+			case err != nil:
+				return 'm', nil
+			case fi.Size() != r.Size:
+				return 'c', nil
+			case !quick:
+				if sum, err := fileSHA256(p); err != nil || sum != r.SHA256 {
+					return 'c', nil
 				}
-				if progress != nil {
-					mu.Lock()
-					done++
-					progress(done, len(recs))
-					mu.Unlock()
-				}
+			}
+			return 0, nil
+		},
+		func(i int, s byte) error {
+			status[i] = s
+			if done++; progress != nil {
+				progress(done, len(recs))
 			}
 			return nil
 		})
-	}
-	if err := g.Wait(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	for i, s := range status {

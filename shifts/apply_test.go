@@ -6,6 +6,8 @@ import (
 	"image/color"
 	"image/color/palette"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // colourModels returns a small image in every colour model Apply must accept, each with
@@ -127,7 +129,7 @@ func TestApplyColourModels(t *testing.T) {
 // TestApplyOwnsCopy checks that Apply never hands back or modifies the caller's RGBA.
 func TestApplyOwnsCopy(t *testing.T) {
 	src := naturalImg(8, 6, 1)
-	before := cloneRGBA(src)
+	before := rgba.Clone(src)
 	out := Apply(Brighten{Gamma: 0.5}, src, Key{})
 	if &out.Pix[0] == &src.Pix[0] {
 		t.Fatal("Apply returned the caller's pixels")

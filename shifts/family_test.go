@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // px is one pixel's R, G, B in test tables.
@@ -123,12 +125,6 @@ func naturalImg(w, h int, seed uint64) *image.RGBA {
 	return img
 }
 
-func cloneRGBA(img *image.RGBA) *image.RGBA {
-	c := *img
-	c.Pix = append([]uint8(nil), img.Pix...)
-	return &c
-}
-
 // familyEnv is the Env the registry-wide tests build shifts with: a small tint table
 // keeps construction fast; the generated styles serve the style-image shifts.
 var familyEnv = Env{Seed: 0, Classes: 1000, TintTableSize: 4000, Styles: GeneratedStyles(0)}
@@ -187,7 +183,7 @@ func specsToBuild() []string {
 // stay untouched.
 func TestEveryShiftBuildsAndApplies(t *testing.T) {
 	src := naturalImg(24, 18, 1)
-	before := cloneRGBA(src)
+	before := rgba.Clone(src)
 	for _, spec := range specsToBuild() {
 		t.Run(spec, func(t *testing.T) {
 			sh, err := New(spec, familyEnv)
@@ -534,7 +530,7 @@ func TestTransformsAnySize(t *testing.T) {
 			}
 			for _, s := range sizes {
 				src := naturalImg(s[0], s[1], 8)
-				before := cloneRGBA(src)
+				before := rgba.Clone(src)
 				out := Apply(tr, src, Key{Purpose: "pixels", Index: s[0]})
 				want := src.Rect
 				if p, ok := tr.(Pad); ok {

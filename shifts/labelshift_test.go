@@ -17,6 +17,9 @@ var _ Selector = (*LabelShift)(nil)
 // then Debian's /usr/bin/python3), or skips the test.
 func requireNumPy(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("short mode: calls Python")
+	}
 	numpyOnce.Do(func() {
 		for _, py := range []string{"python3", "/usr/bin/python3"} {
 			path, err := exec.LookPath(py)

@@ -5,12 +5,14 @@ import (
 	"image"
 	"reflect"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // TestPadPixels checks the black frame on a tiny literal image.
 func TestPadPixels(t *testing.T) {
 	src := newImg([][]px{{{1, 2, 3}, {4, 5, 6}}, {{7, 8, 9}, {10, 11, 12}}})
-	before := cloneRGBA(src)
+	before := rgba.Clone(src)
 	out := Apply(Pad{Pixels: 2}, src, Key{})
 	k := px{}
 	want := [][]px{

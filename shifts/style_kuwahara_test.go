@@ -5,6 +5,8 @@ import (
 	"image"
 	"math"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // rampImg is a w×h gradient: channel c rises by slope·(1, 0.8, 0.5)[c] bytes per pixel
@@ -71,7 +73,7 @@ func TestKuwaharaNoBlocks(t *testing.T) {
 			if noise == 0 && slope < 1 {
 				continue // the classic filter keeps a clean shallow ramp too
 			}
-			classic := cloneRGBA(img)
+			classic := rgba.Clone(img)
 			for y := range img.Rect.Dy() {
 				for x := range img.Rect.Dx() {
 					p := naiveKuwahara(img, x, y, 4)

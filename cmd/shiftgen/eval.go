@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -66,9 +65,6 @@ func evalCommand() *cli.Command {
 			}
 			if cfg.Accuracies != "" {
 				cfg.ModelCol = c.String("model-col")
-			}
-			if cfg.Workers <= 0 {
-				cfg.Workers = runtime.NumCPU()
 			}
 			if err := cfg.Validate(); err != nil {
 				return usage(err)

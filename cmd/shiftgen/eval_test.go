@@ -280,6 +280,9 @@ func evalNPY(t *testing.T, file string, v any) {
 
 // TestEvalTestbed runs eval on the published testbed table through the CLI.
 func TestEvalTestbed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: reads ../shared")
+	}
 	// ../shared beside the repository root (the folder holding go.mod).
 	dir, err := filepath.Abs(".")
 	if err != nil {

@@ -17,6 +17,9 @@ import (
 // sharedDir returns ../shared beside the repository, or skips the test.
 func sharedDir(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("short mode: reads ../shared")
+	}
 	wd, _ := os.Getwd()
 	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {

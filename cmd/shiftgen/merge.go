@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,6 +25,9 @@ func mergeCommand() *cli.Command {
 				res, err := pipeline.Merge(dir)
 				if err != nil {
 					return err
+				}
+				if res.Finished {
+					fmt.Fprintf(os.Stderr, "shiftgen: %s: an earlier merge had written every file; removed what was left of its work folder\n", dir)
 				}
 				fmt.Fprintf(c.App.Writer, "%s\t%d shards\t%d images\t%s\n", res.Dir, res.Shards, res.Images, res.Manifest)
 			}

@@ -117,10 +117,7 @@ func main() {
 			fn++
 		}
 	}
-	w := *workers
-	if w <= 0 {
-		w = runtime.NumCPU()
-	}
+	w := manifests.WorkerCount(*workers)
 	fmt.Printf("split of %d × %d float32 features, %d workers on %d cores:\n", *n, *dim, w, runtime.NumCPU())
 	fmt.Printf("  wall time        %.1f s (reading, fitting, writing)\n", wall.Seconds())
 	fmt.Printf("  CPU time         %.1f s\n", cpu)
@@ -150,10 +147,11 @@ func generate(dir string, nRef, nShift, dim int, farFrac float64) ([]bool, error
 		n    int
 		dist string
 	}{{"ref", nRef, "reference"}, {"shifted", nShift, "shifted"}} {
-		f, err := os.Create(filepath.Join(dir, part.name+".npy"))
+		f, err := manifests.CreateAtomic(filepath.Join(dir, part.name+".npy"), manifests.Durable)
 		if err != nil {
 			return nil, err
 		}
+		defer f.Abort()
 		w := bufio.NewWriterSize(f, 1<<20)
 		w.Write(npyHeader(part.n, dim))
 		z := make([]float64, k)
@@ -181,7 +179,7 @@ func generate(dir string, nRef, nShift, dim int, farFrac float64) ([]bool, error
 		if err := w.Flush(); err != nil {
 			return nil, err
 		}
-		if err := f.Close(); err != nil {
+		if err := f.Commit(); err != nil {
 			return nil, err
 		}
 		if err := writeManifest(filepath.Join(dir, part.name), part.dist, part.n); err != nil {
@@ -205,30 +203,24 @@ func npyHeader(n, d int) []byte {
 	return b.Bytes()
 }
 
-// writeManifest writes a dataset of n records (one class) as shiftgen index would.
+// writeManifest writes a dataset of n records (one class) as shiftgen index would,
+// through the same writer.
 func writeManifest(dir, dist string, n int) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(filepath.Join(dir, manifests.RecordsFile))
+	w, err := manifests.Create(manifests.WriterOptions{Dir: dir, Force: true})
 	if err != nil {
 		return err
 	}
-	rw := manifests.NewRecordWriter(f)
+	defer w.Close()
+	if err := w.Begin(); err != nil {
+		return err
+	}
 	for i := 0; i < n; i++ {
-		err := rw.Write(&manifests.Record{Distribution: dist, Split: "val", Index: i, Label: 0, Class: "n00000000",
+		err := w.Add(0, &manifests.Record{Distribution: dist, Split: "val", Index: i, Label: 0, Class: "n00000000",
 			Source: fmt.Sprintf("n00000000/%07d.jpeg", i), Path: fmt.Sprintf("../data/%s/n00000000/%07d.jpeg", dist, i),
-			Width: 1, Height: 1, Size: 1, SHA256: "0"})
+			Width: 1, Height: 1, Size: 1, SHA256: "0"}, nil)
 		if err != nil {
 			return err
 		}
-	}
-	count, sum, err := rw.Close()
-	if err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
 	}
 	m := &manifests.Manifest{
 		Schema: manifests.SchemaVersion, Generator: manifests.Generator{Name: "splitbench"},
@@ -236,12 +228,10 @@ func writeManifest(dir, dist string, n int) error {
 		Preprocess: "none", Source: "generated",
 		Classes: []manifests.Class{{Label: 0, Name: "n00000000"}},
 		Counts:  []manifests.Count{{Distribution: dist, Split: "val", Images: n, PerClass: []int{n}}},
-		Records: manifests.FileRef{Name: manifests.RecordsFile, Count: count, SHA256: sum},
 		Skipped: []manifests.Skip{},
 	}
-	b, err := m.Marshal()
-	if err != nil {
+	if _, err := w.Finish(m); err != nil {
 		return err
 	}
-	return manifests.WriteFileAtomic(filepath.Join(dir, manifests.ManifestFile), b)
+	return w.Done(nil)
 }

@@ -64,8 +64,9 @@ type Dataset struct {
 }
 
 // LoadDataset reads the manifest at manifestPath and streams its records, keeping the
-// records of split (e.g. "val") and the values of the record fields named in by. Up to
-// workers goroutines decode records.
+// records of split (e.g. "val") and the values of the record fields named in by. The
+// records file must hold the count and have the SHA-256 the manifest gives. workers
+// goroutines decode records (0: all cores, see manifests.WorkerCount).
 func LoadDataset(ctx context.Context, manifestPath, split string, by []string, workers int) (*Dataset, error) {
 	m, err := manifests.ReadManifest(manifestPath)
 	if err != nil {
@@ -100,7 +101,9 @@ func LoadDataset(ctx context.Context, manifestPath, split string, by []string, w
 	}
 	defer f.Close()
 	line := 0
-	err = readRecords(ctx, f, d.recordsPath, workers, len(by) == 0, func(r *manifests.Record) error {
+	// Without --by only the fields scoring needs are decoded.
+	ro := manifests.ReadOptions{Workers: workers, Light: len(by) == 0, Want: &m.Records}
+	err = manifests.ReadRecords(ctx, f, d.recordsPath, ro, func(r *manifests.Record) error {
 		line++
 		if r.Label < 0 || r.Label >= len(m.Classes) {
 			return fmt.Errorf("%s:%d: label %d is out of range: the manifest has %d classes (0..%d)", d.recordsPath, line, r.Label, len(m.Classes), len(m.Classes)-1)

@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"math"
@@ -13,11 +12,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
-	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/manifests/internal/plotfile"
 )
 
 // PlotSize is the size of one panel of a figure.
@@ -209,29 +205,16 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 // SavePlots draws plots side by side, each PlotSize, into file (.png, .svg or .pdf,
 // by extension), written atomically.
 func SavePlots(file string, plots ...*plot.Plot) error {
-	w := PlotSize.W * vg.Length(len(plots))
-	h := PlotSize.H
-	var c vg.CanvasWriterTo
-	switch ext := strings.ToLower(filepath.Ext(file)); ext {
-	case ".png":
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
-	case ".svg":
-		c = vgsvg.New(w, h)
-	case ".pdf":
-		c = vgpdf.New(w, h)
-	default:
-		return fmt.Errorf("plot %s: unknown format %q; name the file *.png, *.svg or *.pdf", file, ext)
-	}
-	dc := draw.New(c)
-	tiles := plot.Align([][]*plot.Plot{plots}, draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Points(12), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}, dc)
-	for i, p := range plots {
-		p.Draw(tiles[0][i])
-	}
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
+	err := plotfile.Save(file, PlotSize.W*vg.Length(len(plots)), PlotSize.H, func(dc draw.Canvas) {
+		tiles := plot.Align([][]*plot.Plot{plots}, draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Points(12), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}, dc)
+		for i, p := range plots {
+			p.Draw(tiles[0][i])
+		}
+	})
+	if err != nil {
 		return fmt.Errorf("plot %s: %w", file, err)
 	}
-	return manifests.WriteFileAtomic(file, buf.Bytes())
+	return nil
 }
 
 // Plot draws the report's overall result into file and, with By, one more file per

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/shiftgen/shiftgen/manifests"
 )
 
 // Config is one evaluation, as the shiftgen eval command's flags give it. Accuracies come
@@ -48,7 +50,8 @@ type Config struct {
 	// Title titles the report and plot; "" means the shift's spec and kind, or
 	// "REF-COL → SHIFT-COL" for a table.
 	Title string
-	// Workers is the number of prediction files read at once; below 1 means 1.
+	// Workers is the number of goroutines decoding records and of prediction files read
+	// at once (0: all cores, see manifests.WorkerCount).
 	Workers int
 	// Warn, if set, receives notes (the units a table was read in, class matching) and
 	// warnings (clamped accuracies, skipped rows or subsets, ignored predictions), each
@@ -322,20 +325,21 @@ func modelInfo(models []ModelFiles, modelsCSV string, sels []Selector, warn func
 
 // readAll reads every model's predictions with up to workers files at once. Results are
 // stored by model index, so the outcome does not depend on which file finishes first;
-// on errors the one of the first model (in name order) is returned.
+// on errors the one of the first model (in name order) is returned: a model's error
+// does not stop the others, so that the first one is always known.
 func (d *Dataset) readAll(ctx context.Context, models []ModelFiles, roots []NPYRoot, workers int, warn func(string)) ([][]int32, error) {
 	preds := make([][]int32, len(models))
 	ignored := make([]int, len(models))
 	errs := make([]error, len(models))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(workers, 1))
+	g.SetLimit(manifests.WorkerCount(workers))
 	for i := range models {
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
 			preds[i], ignored[i], errs[i] = d.ReadPredictions(models[i], roots)
-			return errs[i]
+			return nil
 		})
 	}
 	werr := g.Wait()

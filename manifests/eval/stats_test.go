@@ -249,6 +249,9 @@ func sortFloats(x []float64) {
 // scipyPython returns a Python with SciPy, or skips.
 func scipyPython(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("short mode: calls Python")
+	}
 	for _, p := range []string{"python3", "/usr/bin/python3"} {
 		path, err := exec.LookPath(p)
 		if err != nil {

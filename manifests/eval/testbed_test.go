@@ -12,6 +12,9 @@ import (
 // root (the folder holding go.mod), skipping the test when it is absent.
 func testbedFile(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("short mode: reads ../shared")
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)

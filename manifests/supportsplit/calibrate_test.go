@@ -210,6 +210,9 @@ func TestMathsFixture(t *testing.T) {
 // TestMathsSciPy draws new data and has SciPy compute the expected numbers; it skips
 // without /usr/bin/python3, NumPy and SciPy.
 func TestMathsSciPy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: calls Python")
+	}
 	if !haveSciPy() {
 		t.Skipf("%s with NumPy and SciPy not found", python)
 	}

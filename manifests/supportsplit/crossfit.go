@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/shiftgen/shiftgen/manifests"
 )
 
 // DefaultLambdas is the L2 regularisation grid CrossFit searches when FitOptions.Lambdas
@@ -35,8 +36,8 @@ type FitOptions struct {
 	// Tolerance stops a fit when no component of the gradient of the mean loss exceeds
 	// it; 0 means 1e-5.
 	Tolerance float64
-	// Workers is the number of goroutines sharing each pass over the features; 0 means
-	// runtime.NumCPU(). Results do not depend on it.
+	// Workers is the number of goroutines sharing each pass over the features (0: all
+	// cores, see manifests.WorkerCount). Results do not depend on it.
 	Workers int
 }
 
@@ -105,9 +106,7 @@ func (o *FitOptions) defaults() error {
 	if o.Tolerance <= 0 {
 		o.Tolerance = 1e-5
 	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.NumCPU()
-	}
+	o.Workers = manifests.WorkerCount(o.Workers)
 	return nil
 }
 

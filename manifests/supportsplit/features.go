@@ -3,7 +3,6 @@ package supportsplit
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"codeberg.org/sbinet/npyio"
+	"github.com/shiftgen/shiftgen/manifests/internal/npy"
 )
 
 // Features is an N×D matrix of float32 feature vectors, one row per example, stored
@@ -62,68 +61,13 @@ func ReadFeatures(path string) (*Features, error) {
 	return nil, fmt.Errorf("%s: unknown format; save features as NumPy .npy (N×D float32 or float64) or .csv (one row per line)", path)
 }
 
-// npyFloat returns the item size (4 or 8) and byte order of a float dtype such as "<f4".
-func npyFloat(dtype string) (int, binary.ByteOrder, bool) {
-	dtype = strings.Trim(dtype, `'"`)
-	if len(dtype) != 3 || dtype[1] != 'f' {
-		return 0, nil, false
-	}
-	var bo binary.ByteOrder
-	switch dtype[0] {
-	case '<', '|', '=':
-		bo = binary.LittleEndian
-	case '>':
-		bo = binary.BigEndian
-	default:
-		return 0, nil, false
-	}
-	switch dtype[2] {
-	case '4':
-		return 4, bo, true
-	case '8':
-		return 8, bo, true
-	}
-	return 0, nil, false
-}
-
-// maxNPYHeader is the longest .npy header accepted.
-const maxNPYHeader = 1 << 20
-
-// npyReader parses a .npy header, refusing malformed ones (which the npyio parser may
-// not survive) with an error.
-// It also returns the offset of the data in the file.
-func npyReader(r *bufio.Reader) (nr *npyio.Reader, offset int64, err error) {
-	pre, _ := r.Peek(12)
-	if len(pre) < 10 || string(pre[:6]) != "\x93NUMPY" {
-		return nil, 0, errors.New("not a NumPy .npy file (no \\x93NUMPY signature); save features with np.save")
-	}
-	n, offset := int(binary.LittleEndian.Uint16(pre[8:10])), int64(10)
-	if pre[6] >= 2 && len(pre) == 12 {
-		n, offset = int(binary.LittleEndian.Uint32(pre[8:12])), 12
-	}
-	if n > maxNPYHeader {
-		return nil, 0, fmt.Errorf("the .npy header claims %d bytes; the file is damaged", n)
-	}
-	offset += int64(n)
-	defer func() {
-		if recover() != nil {
-			nr, err = nil, errors.New("malformed .npy header; save the array again with np.save")
-		}
-	}()
-	nr, err = npyio.NewReader(r)
-	if err != nil {
-		return nil, 0, fmt.Errorf("not a readable NumPy .npy file: %w", err)
-	}
-	return nr, offset, nil
-}
-
 // readNPYFeatures reads a .npy file of size bytes.
 func readNPYFeatures(r *bufio.Reader, size int64) (*Features, error) {
-	nr, offset, err := npyReader(r)
+	h, err := npy.ReadHeader(r)
 	if err != nil {
 		return nil, err
 	}
-	shape := nr.Header.Descr.Shape
+	shape := h.Shape
 	var rows, cols int
 	switch len(shape) {
 	case 1:
@@ -133,45 +77,38 @@ func readNPYFeatures(r *bufio.Reader, size int64) (*Features, error) {
 	default:
 		return nil, fmt.Errorf("shape %v: want a 2-D array (N examples × D features)", shape)
 	}
-	item, bo, ok := npyFloat(nr.Header.Descr.Type)
-	if !ok {
-		return nil, fmt.Errorf("dtype %s is not supported: save features as float32 or float64 (x.astype(np.float32))", strings.Trim(nr.Header.Descr.Type, `'"`))
+	if h.Kind != 'f' || !h.Numeric() {
+		return nil, fmt.Errorf("dtype %s is not supported: save features as float32 or float64 (x.astype(np.float32))", h.Descr)
 	}
 	if rows == 0 || cols == 0 {
 		return nil, fmt.Errorf("shape %v holds no features", shape)
 	}
-	if avail := size - offset; int64(rows) > avail/int64(cols)/int64(item) {
-		return nil, fmt.Errorf("the file ends after %d of %d×%d values; is it truncated?", avail/int64(item), rows, cols)
+	item := int64(h.Size)
+	if avail := size - h.DataOffset; int64(rows) > avail/int64(cols)/item {
+		return nil, fmt.Errorf("the file ends after %d of %d×%d values; is it truncated?", avail/item, rows, cols)
 	}
 	feat := &Features{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}
-	fortran := nr.Header.Descr.Fortran
-	buf := make([]byte, 1<<20)
-	total := rows * cols
-	for done := 0; done < total; {
-		n := min(len(buf)/item, total-done)
-		if _, err := io.ReadFull(r, buf[:n*item]); err != nil {
-			return nil, fmt.Errorf("the file ends after %d of %d values (%d×%d); is it truncated?", done, total, rows, cols)
-		}
-		for k := 0; k < n; k++ {
-			var v float32
-			var v64 float64
-			if item == 4 {
-				v = math.Float32frombits(bo.Uint32(buf[k*4:]))
-				v64 = float64(v)
-			} else {
-				v64 = math.Float64frombits(bo.Uint64(buf[k*8:]))
-				v = float32(v64)
-			}
+	total, done := rows*cols, 0
+	err = h.Values(r, total, 1<<18, func(vals []float64) error {
+		for k, v64 := range vals {
+			v := float32(v64)
 			i, j := (done+k)/cols, (done+k)%cols
-			if fortran {
+			if h.Fortran {
 				i, j = (done+k)%rows, (done+k)/rows
 			}
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, badValue(i, j, v64)
+				return badValue(i, j, v64)
 			}
 			feat.Data[i*cols+j] = v
 		}
-		done += n
+		done += len(vals)
+		return nil
+	})
+	if errors.Is(err, npy.ErrTruncated) {
+		return nil, fmt.Errorf("the file ends after %d of %d values (%d×%d); is it truncated?", done, total, rows, cols)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if _, err := r.ReadByte(); err == nil {
 		return nil, fmt.Errorf("the file holds more data than its %d×%d header says; rewrite it with np.save", rows, cols)
@@ -367,23 +304,11 @@ func ReadScores(path string) ([]float64, error) {
 // readNPYScores reads a float vector at full precision (the file's shape and values were
 // checked by readNPYFeatures).
 func readNPYScores(r *bufio.Reader) ([]float64, error) {
-	nr, _, err := npyReader(r)
+	h, err := npy.ReadHeader(r)
 	if err != nil {
 		return nil, err
 	}
-	size, bo, _ := npyFloat(nr.Header.Descr.Type)
-	n := nr.Header.Descr.Shape[0]
-	out := make([]float64, n)
-	buf := make([]byte, size)
-	for i := range out {
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, err
-		}
-		if size == 4 {
-			out[i] = float64(math.Float32frombits(bo.Uint32(buf)))
-		} else {
-			out[i] = math.Float64frombits(bo.Uint64(buf))
-		}
-	}
-	return out, nil
+	out := make([]float64, 0, h.Shape[0])
+	err = h.Values(r, h.Shape[0], 1<<16, func(v []float64) error { out = append(out, v...); return nil })
+	return out, err
 }

@@ -1,22 +1,15 @@
 package supportsplit
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"math"
-	"path/filepath"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
-	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/manifests/internal/plotfile"
 )
 
 // PlotBins is the number of histogram bins Plot draws.
@@ -27,35 +20,14 @@ const PlotBins = 60
 // −log ε marked: shifted examples right of it are out of support. The file's extension
 // picks the format (.png, .svg or .pdf); it is written atomically.
 func (r *Result) Plot(file string) error {
-	c, err := plotCanvas(file)
-	if err != nil {
-		return err
-	}
 	p, err := r.histogram()
 	if err != nil {
 		return fmt.Errorf("--plot %s: %w", file, err)
 	}
-	p.Draw(draw.New(c))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
+	if err := plotfile.Save(file, 7*vg.Inch, 4.5*vg.Inch, p.Draw); err != nil {
 		return fmt.Errorf("--plot %s: %w", file, err)
 	}
-	return manifests.WriteFileAtomic(file, buf.Bytes())
-}
-
-// plotCanvas returns a canvas for file's format, chosen by its extension.
-func plotCanvas(file string) (vg.CanvasWriterTo, error) {
-	w, h := 7*vg.Inch, 4.5*vg.Inch
-	switch ext := strings.ToLower(filepath.Ext(file)); ext {
-	case ".png":
-		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}, nil
-	case ".svg":
-		return vgsvg.New(w, h), nil
-	case ".pdf":
-		return vgpdf.New(w, h), nil
-	default:
-		return nil, fmt.Errorf("--plot %s: unknown format %q; name the file *.png, *.svg or *.pdf", file, ext)
-	}
+	return nil
 }
 
 // histogram builds the plot.

@@ -9,11 +9,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/manifests/internal/plotfile"
 )
 
 // DefaultEpsilon is the threshold of the paper's text (its released notebook uses 0.1).
@@ -146,8 +146,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Plot != "" {
-		if _, err := plotCanvas(c.Plot); err != nil {
-			return err
+		if err := plotfile.Check(c.Plot); err != nil {
+			return fmt.Errorf("--plot %s: %w", c.Plot, err)
 		}
 	}
 	return nil
@@ -180,8 +180,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := checkPair(ref, shift); err != nil {
 		return nil, err
 	}
-	if err := checkOut(cfg); err != nil {
+	// The output folder is checked and locked before the (long) fit, and, with Force,
+	// checked for the datasets' images before anything is removed.
+	w, err := manifests.Create(manifests.WriterOptions{Dir: cfg.Out, Inputs: []manifests.Input{
+		{Flag: "--reference", Path: cfg.Reference}, {Flag: "--shifted", Path: cfg.Shifted},
+		{Flag: "--reference-features", Path: cfg.ReferenceFeatures}, {Flag: "--shifted-features", Path: cfg.ShiftedFeatures},
+		{Flag: "--scores", Path: cfg.Scores},
+	}, Force: cfg.Force})
+	if err != nil {
 		return nil, err
+	}
+	defer w.Close()
+	if cfg.Force {
+		if err := checkImagesOutside(cfg.Out, ref, shift); err != nil {
+			return nil, err
+		}
 	}
 	domain := make([]bool, ref.n+shift.n)
 	for i := ref.n; i < len(domain); i++ {
@@ -207,7 +220,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 	}
-	if err := write(cfg, res, ref, shift, scores); err != nil {
+	if err := write(w, cfg, res, ref, shift, scores); err != nil {
 		return nil, err
 	}
 	if cfg.Plot != "" {
@@ -252,17 +265,14 @@ func score(ctx context.Context, cfg Config, res *Result, ref, shift *role, domai
 	return fit.Scores, nil
 }
 
-// loadRole reads a manifest and its records and picks the examples.
+// loadRole reads a manifest and its records (checked against it) and picks the
+// examples.
 func loadRole(name, path, featPath string) (*role, error) {
-	m, err := manifests.ReadManifest(path)
+	m, all, err := manifests.ReadDataset(path)
 	if err != nil {
 		return nil, fmt.Errorf("--%s: %w", name, err)
 	}
-	r := &role{name: name, path: path, dir: filepath.Dir(path), m: m, fpath: featPath}
-	recPath := filepath.Join(r.dir, m.Records.Name)
-	if r.all, err = manifests.ReadRecordsFile(recPath); err != nil {
-		return nil, fmt.Errorf("--%s: %w", name, err)
-	}
+	r := &role{name: name, path: path, dir: filepath.Dir(path), m: m, all: all, fpath: featPath}
 	var has [2]bool
 	for _, rec := range r.all {
 		has[b2i(rec.Distribution == "shifted")] = true
@@ -346,106 +356,25 @@ func appendRows(rows [][]float32, r *role) [][]float32 {
 	return rows
 }
 
-// checkOut refuses an output folder that holds or equals an input's folder, which
-// --force would delete.
-func checkOut(cfg Config) error {
-	out, err := absReal(cfg.Out)
-	if err != nil {
-		return err
-	}
-	for _, in := range []string{cfg.Reference, cfg.Shifted, cfg.ReferenceFeatures, cfg.ShiftedFeatures, cfg.Scores} {
-		if in == "" {
-			continue
-		}
-		a, err := absReal(in)
-		if err != nil {
-			return err
-		}
-		if rel, err := filepath.Rel(out, a); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("--out %s holds the input %s; choose an output folder of its own", cfg.Out, in)
-		}
-	}
-	return nil
-}
-
-// absReal returns p absolute with the symbolic links of its longest existing prefix
-// resolved.
-func absReal(p string) (string, error) {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	if r, err := filepath.EvalSymlinks(a); err == nil {
-		return r, nil
-	}
-	parent := filepath.Dir(a)
-	if parent == a {
-		return a, nil
-	}
-	r, err := absReal(parent)
-	if err != nil {
-		return a, nil
-	}
-	return filepath.Join(r, filepath.Base(a)), nil
-}
-
-// prepareOut makes sure dir can be written: absent or empty, or emptied with force.
-func prepareOut(dir string, force bool) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return os.MkdirAll(dir, 0o755)
-	}
-	if err != nil {
-		return fmt.Errorf("output %s: %w", dir, err)
-	}
-	if len(entries) == 0 {
-		return nil
-	}
-	if !force {
-		return fmt.Errorf("output %s already exists and is not empty; pass --force to replace it, or choose another --out", dir)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("output %s: cannot remove for --force: %w", dir, err)
-	}
-	return os.MkdirAll(dir, 0o755)
-}
-
 // capped returns e^x with x limited to ±700, so that it stays a finite float64.
 func capped(x float64) float64 { return math.Exp(math.Max(-700, math.Min(700, x))) }
 
-// write writes the split dataset's records and manifest.
-func write(cfg Config, res *Result, ref, shift *role, scores []float64) error {
-	outAbs, err := absReal(cfg.Out)
+// write writes the split dataset's records and manifest through w.
+func write(w *manifests.Writer, cfg Config, res *Result, ref, shift *role, scores []float64) error {
+	outAbs, err := manifests.Resolve(cfg.Out)
 	if err != nil {
 		return err
 	}
-	if cfg.Force {
-		if err := checkImagesOutside(outAbs, cfg.Out, ref, shift); err != nil {
-			return err
-		}
-	}
-	if err := prepareOut(cfg.Out, cfg.Force); err != nil {
+	if err := w.Begin(); err != nil {
 		return err
 	}
-	recPath := filepath.Join(cfg.Out, manifests.RecordsFile)
-	f, err := os.CreateTemp(cfg.Out, "."+manifests.RecordsFile+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", recPath, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", recPath, err)
-	}
-	w := manifests.NewRecordWriter(f)
 	classes := len(ref.m.Classes)
 	var counts []manifests.Count
 	k := 0
 	for _, r := range []*role{ref, shift} {
-		inAbs, err := absReal(r.dir)
+		inAbs, err := manifests.Resolve(r.dir)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		for i, rec := range r.all {
 			if !r.use[i] {
@@ -454,7 +383,7 @@ func write(cfg Config, res *Result, ref, shift *role, scores []float64) error {
 			out := *rec
 			out.Distribution = r.name
 			if out.Path, err = rebase(inAbs, outAbs, rec.Path); err != nil {
-				return fail(err)
+				return err
 			}
 			out.Fields = make(map[string]any, len(rec.Fields)+4)
 			for key, v := range rec.Fields {
@@ -486,47 +415,30 @@ func write(cfg Config, res *Result, ref, shift *role, scores []float64) error {
 				}
 				c.Stats[stat]++
 			}
-			if err := w.Write(&out); err != nil {
-				return fail(err)
+			if err := w.Add(0, &out, nil); err != nil {
+				return err
 			}
 		}
 	}
-	n, sum, err := w.Close()
-	if err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", recPath, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", recPath, err)
-	}
-	if err := os.Rename(tmp, recPath); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", recPath, err)
-	}
-	m, err := splitManifest(cfg, res, ref, shift, counts, n, sum)
+	m, err := splitManifest(cfg, res, ref, shift, counts)
 	if err != nil {
 		return err
 	}
-	b, err := m.Marshal()
-	if err != nil {
+	if res.Manifest, err = w.Finish(m); err != nil {
 		return err
 	}
-	res.Manifest = filepath.Join(cfg.Out, manifests.ManifestFile)
-	return manifests.WriteFileAtomic(res.Manifest, b)
+	return w.Done(nil)
 }
 
 // checkImagesOutside refuses an output folder that holds images of the datasets, which
 // --force would delete.
-func checkImagesOutside(outAbs, out string, roles ...*role) error {
+func checkImagesOutside(out string, roles ...*role) error {
+	outAbs, err := manifests.Resolve(out)
+	if err != nil {
+		return err
+	}
 	for _, r := range roles {
-		inAbs, err := absReal(r.dir)
+		inAbs, err := manifests.Resolve(r.dir)
 		if err != nil {
 			return err
 		}
@@ -560,8 +472,8 @@ func rebase(inDir, outDir, p string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
-// splitManifest builds the split dataset's manifest.
-func splitManifest(cfg Config, res *Result, ref, shift *role, counts []manifests.Count, n int, sum string) (*manifests.Manifest, error) {
+// splitManifest builds the split dataset's manifest (the writer adds its records).
+func splitManifest(cfg Config, res *Result, ref, shift *role, counts []manifests.Count) (*manifests.Manifest, error) {
 	p := Params{
 		Reference: cfg.Reference, Shifted: cfg.Shifted, Epsilon: cfg.Epsilon,
 		ReferenceFeatures: cfg.ReferenceFeatures, ShiftedFeatures: cfg.ShiftedFeatures, Scores: cfg.Scores,
@@ -575,13 +487,7 @@ func splitManifest(cfg Config, res *Result, ref, shift *role, counts []manifests
 	if err != nil {
 		return nil, err
 	}
-	skipped := append(append([]manifests.Skip{}, ref.m.Skipped...), shift.m.Skipped...)
-	sort.SliceStable(skipped, func(a, b int) bool {
-		if skipped[a].Split != skipped[b].Split {
-			return skipped[a].Split < skipped[b].Split
-		}
-		return skipped[a].Source < skipped[b].Source
-	})
+	skipped := manifests.SortSkips(append(append([]manifests.Skip{}, ref.m.Skipped...), shift.m.Skipped...))
 	extra := manifests.Extra{
 		"auc":                         res.AUC,
 		"temperature":                 res.Temperature,
@@ -605,12 +511,8 @@ func splitManifest(cfg Config, res *Result, ref, shift *role, counts []manifests
 		Source:     shift.m.Source,
 		Classes:    ref.m.Classes,
 		Counts:     counts,
-		Records:    manifests.FileRef{Name: manifests.RecordsFile, Count: n, SHA256: sum},
 		Skipped:    skipped,
 		Extra:      extra,
-	}
-	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("internal error: split manifest: %w", err)
 	}
 	return m, nil
 }

@@ -3,7 +3,9 @@ package supportsplit
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -172,7 +174,8 @@ func TestRunGenerated(t *testing.T) {
 	ma, _ := manifests.ReadManifest(ref)
 	mb, _ := manifests.ReadManifest(shift)
 	ma.Counts = append(ma.Counts, mb.Counts...)
-	ma.Records.Count = 450
+	sum := sha256.Sum256(recs)
+	ma.Records.Count, ma.Records.SHA256 = 450, hex.EncodeToString(sum[:])
 	mj, _ := ma.Marshal()
 	genM := writeFile(t, gen, manifests.ManifestFile, mj)
 	feats := writeFile(t, dir, "all.npy", f32npy(rows))

@@ -319,6 +319,9 @@ func scratchBytes(t testing.TB, s *Scratch, data []byte) []byte {
 // python3-pil does), a full-scale decode must be identical to its convert('RGB'), and
 // an encode to its save(quality=95).
 func TestTurboPILInputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: calls Python")
+	}
 	py := pilPython()
 	if py == "" {
 		t.Skip("no python3 with Pillow and NumPy (Debian python3-pil, python3-numpy)")

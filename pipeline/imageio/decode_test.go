@@ -29,6 +29,9 @@ func pilPython() string {
 // our decode + ToRGBA gives the pixels of Pillow's convert('RGB'): exactly for lossless
 // formats, closely for JPEG (different IDCT and upsampling).
 func TestDecodeMatchesPIL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: calls Python")
+	}
 	py := pilPython()
 	if py == "" {
 		t.Skip("no python3 with Pillow and NumPy (Debian python3-pil, python3-numpy)")

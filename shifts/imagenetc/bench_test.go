@@ -5,14 +5,13 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"testing"
-	"time"
+
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // testImages loads the committed 224-px test images (testdata/imagenetc/*.png).
@@ -46,12 +45,6 @@ func loadPNG(tb testing.TB, path string) *image.RGBA {
 	return out
 }
 
-func cloneRGBA(img *image.RGBA) *image.RGBA {
-	c := *img
-	c.Pix = append([]uint8(nil), img.Pix...)
-	return &c
-}
-
 // BenchmarkCorrupt times every corruption at every severity on one 224×224 image.
 func BenchmarkCorrupt(b *testing.B) {
 	src := testImages(b)[0]
@@ -60,8 +53,8 @@ func BenchmarkCorrupt(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%d", info.Name, s+1), func(b *testing.B) {
 				b.ReportAllocs()
 				r := rand.New(rand.NewPCG(1, 2))
-				img := cloneRGBA(src)
-				c.Corrupt(cloneRGBA(src), r) // warm the caches
+				img := rgba.Clone(src)
+				c.Corrupt(rgba.Clone(src), r) // warm the caches
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
@@ -74,36 +67,30 @@ func BenchmarkCorrupt(b *testing.B) {
 	}
 }
 
-// TestSpeedTable prints, for every corruption and severity, the time of one call on a
-// 224×224 image: the minimum over SHIFTGEN_IMAGENETC_SPEED repetitions per committed
-// image, averaged over the images (the README's table). Skipped unless the variable is
-// set; run it on one core, e.g. GOMAXPROCS=1 taskset -c 1 go test -run SpeedTable.
-func TestSpeedTable(t *testing.T) {
-	reps, _ := strconv.Atoi(os.Getenv("SHIFTGEN_IMAGENETC_SPEED"))
-	if reps <= 0 {
-		t.Skip("set SHIFTGEN_IMAGENETC_SPEED=N to time every corruption N times per image")
-	}
-	imgs := testImages(t)
-	work := cloneRGBA(imgs[0])
-	total := 0.0
+// BenchmarkSpeedTable times one call of every corruption at every severity on each
+// committed 224×224 image in turn and reports the mean per image in ms/image (the
+// README's table). Run it on one core, e.g.
+// GOMAXPROCS=1 taskset -c 1 go test -run '^$' -bench SpeedTable -benchtime 10x.
+func BenchmarkSpeedTable(b *testing.B) {
+	imgs := testImages(b)
+	work := rgba.Clone(imgs[0])
 	for _, info := range Catalogue() {
 		for s, c := range info.Severities {
-			r := rand.New(rand.NewPCG(1, 2))
-			c.Corrupt(cloneRGBA(imgs[0]), r) // warm the caches
-			ms := 0.0
-			for _, img := range imgs {
-				best := time.Duration(math.MaxInt64)
-				for i := 0; i < reps; i++ {
-					copy(work.Pix, img.Pix)
-					t0 := time.Now()
-					c.Corrupt(work, r)
-					best = min(best, time.Since(t0))
+			b.Run(fmt.Sprintf("%s/%d", info.Name, s+1), func(b *testing.B) {
+				b.ReportAllocs()
+				r := rand.New(rand.NewPCG(1, 2))
+				c.Corrupt(rgba.Clone(imgs[0]), r) // warm the caches
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					for _, img := range imgs {
+						b.StopTimer()
+						copy(work.Pix, img.Pix)
+						b.StartTimer()
+						c.Corrupt(work, r)
+					}
 				}
-				ms += best.Seconds() * 1000 / float64(len(imgs))
-			}
-			total += ms
-			t.Logf("%-18s %d %8.3f ms", info.Name, s+1, ms)
+				b.ReportMetric(float64(b.Elapsed())/1e6/float64(b.N*len(imgs)), "ms/image")
+			})
 		}
 	}
-	t.Logf("all 19×5: %.1f ms", total)
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // synthetic returns a w×h test image with smooth gradients, edges, a flat patch and
@@ -83,7 +85,7 @@ func TestShapesAndAlpha(t *testing.T) {
 	for _, size := range [][2]int{{32, 32}, {33, 47}, {97, 64}, {64, 200}, {300, 41}} {
 		src := synthetic(size[0], size[1], 1)
 		for i, c := range cs {
-			out := c.Corrupt(cloneRGBA(src), rand.New(rand.NewPCG(1, 2)))
+			out := c.Corrupt(rgba.Clone(src), rand.New(rand.NewPCG(1, 2)))
 			if out.Rect != src.Rect {
 				t.Fatalf("%s on %v: returned %v", names[i], src.Rect, out.Rect)
 			}
@@ -102,7 +104,7 @@ func TestSubImage(t *testing.T) {
 	names, cs := everyCorruption()
 	big := synthetic(80, 70, 3)
 	for i, c := range cs {
-		sub := cloneRGBA(big).SubImage(image.Rect(10, 5, 60, 55)).(*image.RGBA)
+		sub := rgba.Clone(big).SubImage(image.Rect(10, 5, 60, 55)).(*image.RGBA)
 		want := c.Corrupt(compact(sub), rand.New(rand.NewPCG(5, 6)))
 		got := c.Corrupt(sub, rand.New(rand.NewPCG(5, 6)))
 		if !bytes.Equal(compact(got).Pix, want.Pix) {
@@ -127,12 +129,12 @@ func TestReproducible(t *testing.T) {
 	src := synthetic(64, 48, 2)
 	for _, info := range Catalogue() {
 		for s, c := range info.Severities {
-			a := c.Corrupt(cloneRGBA(src), rand.New(rand.NewPCG(11, 12)))
-			b := c.Corrupt(cloneRGBA(src), rand.New(rand.NewPCG(11, 12)))
+			a := c.Corrupt(rgba.Clone(src), rand.New(rand.NewPCG(11, 12)))
+			b := c.Corrupt(rgba.Clone(src), rand.New(rand.NewPCG(11, 12)))
 			if !bytes.Equal(a.Pix, b.Pix) {
 				t.Errorf("%s/%d: same seed, different bytes", info.Name, s+1)
 			}
-			d := c.Corrupt(cloneRGBA(src), rand.New(rand.NewPCG(11, 13)))
+			d := c.Corrupt(rgba.Clone(src), rand.New(rand.NewPCG(11, 13)))
 			if info.Random && bytes.Equal(a.Pix, d.Pix) {
 				t.Errorf("%s/%d: different seeds, same bytes", info.Name, s+1)
 			}
@@ -150,7 +152,7 @@ func TestConcurrent(t *testing.T) {
 	src := synthetic(48, 40, 4)
 	want := make([][]uint8, len(cs))
 	for i, c := range cs {
-		want[i] = c.Corrupt(cloneRGBA(src), rand.New(rand.NewPCG(uint64(i), 1))).Pix
+		want[i] = c.Corrupt(rgba.Clone(src), rand.New(rand.NewPCG(uint64(i), 1))).Pix
 	}
 	var wg sync.WaitGroup
 	errs := make([]string, len(cs))
@@ -159,7 +161,7 @@ func TestConcurrent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got := c.Corrupt(cloneRGBA(src), rand.New(rand.NewPCG(uint64(i), 1))).Pix
+				got := c.Corrupt(rgba.Clone(src), rand.New(rand.NewPCG(uint64(i), 1))).Pix
 				if !bytes.Equal(got, want[i]) {
 					errs[i] = names[i] + ": concurrent run differs"
 				}
@@ -183,7 +185,7 @@ func TestIdentities(t *testing.T) {
 		Pixelate{1}, GaussianBlur{0}, MotionBlur{Radius: 0, Sigma: 1, Angle: &zero},
 		GlassBlur{0, 0, 0}, Frost{ImageWeight: 1, FrostWeight: 0},
 	} {
-		out := c.Corrupt(cloneRGBA(src), rand.New(rand.NewPCG(1, 1)))
+		out := c.Corrupt(rgba.Clone(src), rand.New(rand.NewPCG(1, 1)))
 		if !bytes.Equal(out.Pix, src.Pix) {
 			t.Errorf("%#v is not the identity", c)
 		}
@@ -233,7 +235,7 @@ func TestLiterals(t *testing.T) {
 	for i := range flat.Pix {
 		flat.Pix[i] = []uint8{120, 60, 200, 255}[i%4]
 	}
-	got = JPEGSeverities[4].Corrupt(cloneRGBA(flat), nil)
+	got = JPEGSeverities[4].Corrupt(rgba.Clone(flat), nil)
 	for i := 4; i < len(got.Pix); i++ {
 		if got.Pix[i] != got.Pix[i%4] {
 			t.Fatalf("jpeg of a flat image is not flat at byte %d", i)

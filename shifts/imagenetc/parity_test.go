@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/shifts/rgba"
 )
 
 // reference holds testdata/imagenetc/reference.json: statistics of
@@ -151,7 +153,7 @@ func TestParityDeterministic(t *testing.T) {
 						c = m
 					}
 					clean := imgs[im]
-					out := c.Corrupt(cloneRGBA(clean), nil)
+					out := c.Corrupt(rgba.Clone(clean), nil)
 					lb := lowerBound(fingerprintOf(out, clean), want)
 					sum += lb
 					worst = math.Max(worst, lb)
@@ -222,7 +224,7 @@ func TestParityRandom(t *testing.T) {
 					clean := imgs[im]
 					for seed := 0; seed < k; seed++ {
 						r := rand.New(rand.NewPCG(uint64(1000*s+i), uint64(seed)))
-						out := info.Severities[s-1].Corrupt(cloneRGBA(clean), r)
+						out := info.Severities[s-1].Corrupt(rgba.Clone(clean), r)
 						m, sd := changeStats(out, clean)
 						mac += m
 						std += sd
