@@ -32,6 +32,8 @@ type jobSpec struct {
 	MaxPixels      int64    `json:"max_pixels"`
 	FollowSymlinks bool     `json:"follow_symlinks"`
 	FrostTextures  string   `json:"frost_textures"`
+	StyleImages    string   `json:"style_images,omitempty"`
+	StyleDigest    string   `json:"style_digest,omitempty"`
 	Codec          string   `json:"codec"`
 	Source         string   `json:"source"`
 	InputFiles     int      `json:"input_files"`
@@ -66,6 +68,7 @@ func newJobSpec(o *Options, plan *Plan) (*jobSpec, error) {
 		Generator: "shiftgen " + Version, Shifts: specs, Seed: o.Seed, TintTableSize: o.TintTableSize,
 		Preprocess: string(o.Preprocess), Format: string(o.Format), Quality: o.Quality, Layout: string(o.Layout),
 		MaxPixels: o.MaxPixels, FollowSymlinks: o.FollowSymlinks, FrostTextures: o.FrostTextures,
+		StyleImages: o.StyleImages, StyleDigest: o.styleDigest,
 		Codec: o.Codec.Name(), Source: o.SourceName, InputFiles: n, InputDigest: hex.EncodeToString(h.Sum(nil)),
 		Shard: o.Shard.String(),
 	}, nil
@@ -112,7 +115,7 @@ func (ex *execution) open() error {
 	if !o.Shard.IsZero() {
 		shard = &manifests.ShardOf{Index: o.Shard.K, Count: o.Shard.N}
 	}
-	inputs := []manifests.Input{{Flag: "--in", Path: o.In}, {Flag: "--frost-textures", Path: o.FrostTextures}}
+	inputs := []manifests.Input{{Flag: "--in", Path: o.In}, {Flag: "--frost-textures", Path: o.FrostTextures}, {Flag: "--style-images", Path: styleFolder(o.StyleImages)}}
 	ex.finished = make([]bool, len(ex.plan.Shifts))
 	complete := 0
 	for si, ps := range ex.plan.Shifts {

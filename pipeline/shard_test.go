@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/pipeline/internal/testimage"
 )
 
@@ -140,8 +141,9 @@ func TestMergeNamesMissingShards(t *testing.T) {
 }
 
 // TestShardResumeLeavesOtherShardsTemps: shards share the dataset folders, so a shard
-// resuming beside running ones removes only the temporary files of its own outputs and
-// work folder, never those another shard is writing at that moment.
+// resuming beside running ones removes only the temporary files of its own work folder,
+// never those another shard is writing at that moment; the temporary images a killed
+// shard left in the shared folders are removed by merge, once no shard runs.
 func TestShardResumeLeavesOtherShardsTemps(t *testing.T) {
 	root := smallTree(t, 2, 4) // classa/img0..3, classb/img0..3: shard 1/2 is classa
 	out := t.TempDir()
@@ -152,30 +154,40 @@ func TestShardResumeLeavesOtherShardsTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(out, "vflip")
-	mine := []string{ // what a killed shard 1 leaves
-		filepath.Join(dir, "shifted", "val", "classa", ".img2.jpg.tmp-123"),
-		filepath.Join(dir, WorkDir, "shard-1-of-2", ".job.json.tmp-77"),
-	}
+	mine := filepath.Join(dir, WorkDir, "shard-1-of-2", ".job.json.tmp-77") // a killed shard 1's
+	leftImage := filepath.Join(dir, "shifted", "val", "classa", ".img2.jpg.tmp-123")
 	theirs := []string{ // what a running shard 2 has in flight
 		filepath.Join(dir, "shifted", "val", "classb", ".img2.jpg.tmp-456"),
 		filepath.Join(dir, "reference", "val", "classb", ".img0.jpg.tmp-9"),
 		filepath.Join(dir, WorkDir, "shard-2-of-2", ".job.json.tmp-5"),
 	}
-	for _, p := range append(append([]string{}, mine...), theirs...) {
+	for _, p := range append([]string{mine, leftImage}, theirs...) {
 		testimage.WriteFile(t, p, []byte("partial"))
 	}
 	o.Resume = true
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range mine {
-		if _, err := os.Stat(p); !os.IsNotExist(err) {
-			t.Errorf("shard 1's own temporary file %s was left: %v", p, err)
-		}
+	if _, err := os.Stat(mine); !os.IsNotExist(err) {
+		t.Errorf("shard 1's own temporary file %s was left: %v", mine, err)
 	}
 	for _, p := range theirs {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("shard 2's temporary file %s was removed by shard 1's resume: %v", p, err)
+		}
+	}
+	// Shard 2 finishes (its in-flight journal file is gone with its restart), then merge
+	// leaves no temporary file anywhere.
+	o.Resume, o.Force, o.Shard = false, true, Shard{2, 2}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(dir); err != nil {
+		t.Fatal(err)
+	}
+	for p := range testimage.ReadTree(t, dir) {
+		if manifests.IsTemp(filepath.Base(p)) {
+			t.Errorf("temporary file %s survived the merge", p)
 		}
 	}
 }

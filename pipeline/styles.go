@@ -118,3 +118,12 @@ func styleDigest(s *shifts.StyleSet) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// styleFolder is the folder --style-images names, or "" when it names none (no styles,
+// or the generated ones).
+func styleFolder(s string) string {
+	if s == GeneratedStyles {
+		return ""
+	}
+	return s
+}
