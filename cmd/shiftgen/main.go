@@ -49,6 +49,9 @@ func newApp() *cli.App {
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,
+		// A shift spec such as spurious-tint:p=0.7,alpha=0.3 holds commas: every slice
+		// flag takes one value per use and is repeated for more.
+		DisableSliceFlagSeparator: true,
 	}
 	for _, c := range app.Commands {
 		if c.OnUsageError == nil {
