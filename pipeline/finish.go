@@ -42,7 +42,7 @@ func (ex *execution) template(si int) (*manifests.Manifest, error) {
 		Preprocess: string(ex.o.Preprocess),
 		Format:     string(ex.o.Format),
 		Codec:      ex.o.Codec.Name(),
-		Source:     ex.o.SourceName,
+		Source:     manifests.Name(ex.o.SourceName),
 	}
 	if ex.o.Format == imageio.JPEG {
 		m.Quality = ex.o.Quality
@@ -65,6 +65,25 @@ func sortSkips(s []manifests.Skip) []manifests.Skip {
 		s = []manifests.Skip{}
 	}
 	return s
+}
+
+// skipSet holds distinct skipped inputs (split and source) over several datasets.
+type skipSet map[[2]string]bool
+
+func (s skipSet) add(skips []manifests.Skip) {
+	for _, k := range skips {
+		s[[2]string{k.Split, k.Source}] = true
+	}
+}
+
+// addFrom adds the skips of the finished dataset in dir.
+func (s skipSet) addFrom(dir string) error {
+	m, err := manifests.ReadManifest(filepath.Join(dir, manifests.ManifestFile))
+	if err != nil {
+		return err
+	}
+	s.add(m.Skipped)
+	return nil
 }
 
 // checkAlive makes sure the shift folders and journals are still the ones this run
@@ -97,10 +116,15 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		return nil, err
 	}
 	ex.close()
-	res := &Result{Codec: ex.o.Codec.Name(), Skipped: ex.skippedJobs, Shard: ex.o.Shard, Resumed: ex.resumed}
+	res := &Result{Codec: ex.o.Codec.Name(), Shard: ex.o.Shard, Resumed: ex.resumed}
+	skips := skipSet{}
 	for si, ps := range ex.plan.Shifts {
 		if ex.finished[si] {
-			continue // a previous run finished this dataset
+			// A previous run finished this dataset; its skips still count.
+			if err := skips.addFrom(ex.dirs[si]); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		m, err := ex.template(si)
 		if err != nil {
@@ -109,6 +133,7 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		st := ex.stats[si]
 		m.Counts = st.counts
 		m.Skipped = sortSkips(st.skipped)
+		skips.add(m.Skipped)
 		var parts []string
 		for _, pf := range ex.parts[si] {
 			parts = append(parts, pf.path)
@@ -136,6 +161,7 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		res.Datasets = append(res.Datasets, d)
 		res.Images += d.Images
 	}
+	res.Skipped = len(skips)
 	res.Elapsed = time.Since(start)
 	if ex.o.Shard.IsZero() {
 		host, _ := os.Hostname()

@@ -53,6 +53,8 @@ type IndexOptions struct {
 	// Progress, if set, is called from one goroutine after each image with the number of
 	// images done and the total.
 	Progress func(done, total int)
+	// Warn, if set, receives warnings for people (entries skipped at class level).
+	Warn func(msg string)
 	// Command is recorded in run.json.
 	Command string
 }
@@ -138,6 +140,7 @@ func Index(ctx context.Context, o IndexOptions) (*IndexResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	ds.Warn(o.Warn)
 	classes := ds.Classes
 	labels := make([]int, len(ds.Classes))
 	for i := range labels {
@@ -375,7 +378,7 @@ func (ix *indexRun) manifest(n int, sum string) (*manifests.Manifest, error) {
 		Generator:  manifests.Generator{Name: "shiftgen", Version: Version},
 		Shift:      manifests.Shift{Name: "index", Spec: "index", Kind: "natural", Params: params},
 		Preprocess: "none",
-		Source:     ix.o.SourceName,
+		Source:     manifests.Name(ix.o.SourceName),
 		Counts:     ix.counts,
 		Records:    manifests.FileRef{Name: manifests.RecordsFile, Count: n, SHA256: sum},
 		Skipped:    ix.skipped,

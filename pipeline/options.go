@@ -74,6 +74,9 @@ type Options struct {
 	// Progress, if set, is called from one goroutine after each source image with the
 	// number of output images written so far and the total planned.
 	Progress func(done, total int)
+	// Warn, if set, receives warnings for people, such as entries skipped at class
+	// level (which can change labels); nil drops them.
+	Warn func(msg string)
 	// Command is recorded in run.json.
 	Command string
 }

@@ -348,7 +348,6 @@ func (ex *execution) restore() (int, error) {
 		c.close()
 		limit = n
 	}
-	skipped := map[int]bool{}
 	for si := range ex.plan.Shifts {
 		if ex.finished[si] {
 			continue
@@ -366,8 +365,7 @@ func (ex *execution) restore() (int, error) {
 			}
 			if skip != nil {
 				st := ex.stats[si]
-				st.skipped = append(st.skipped, manifests.Skip{Split: skip.Split, Source: skip.Source, Reason: skip.Reason})
-				skipped[j.Seq] = true
+				st.skipped = append(st.skipped, manifests.Skip{Split: skip.Split, Source: string(skip.Source), Reason: skip.Reason})
 				continue
 			}
 			for _, out := range ex.plan.Outputs(j) {
@@ -388,7 +386,6 @@ func (ex *execution) restore() (int, error) {
 			return 0, err
 		}
 	}
-	ex.skippedJobs = len(skipped)
 	ex.done = ex.resumed
 	return limit, nil
 }

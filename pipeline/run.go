@@ -29,7 +29,9 @@ type Result struct {
 	Images int
 	// Resumed is the number of images a resumed run found already done and verified.
 	Resumed int
-	// Skipped is the number of distinct inputs skipped (unreadable, corrupt, too large).
+	// Skipped is the number of distinct inputs the datasets list as skipped (unreadable,
+	// corrupt or too large files, links not followed, entries at class level), those
+	// of datasets a resumed run found finished included.
 	Skipped int
 	// Codec names the codec that ran.
 	Codec string
@@ -84,6 +86,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	ds.Warn(o.Warn)
 	var specs []string
 	for _, s := range o.Shifts {
 		specs = append(specs, shifts.Expand(s)...)
@@ -111,7 +114,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	if ex.complete {
-		return &Result{AlreadyComplete: true, Codec: o.Codec.Name(), Elapsed: time.Since(start)}, nil
+		skips := skipSet{}
+		for _, d := range ex.dirs {
+			if err := skips.addFrom(d); err != nil {
+				return nil, err
+			}
+		}
+		return &Result{AlreadyComplete: true, Skipped: len(skips), Codec: o.Codec.Name(), Elapsed: time.Since(start)}, nil
 	}
 	if err := ex.run(ctx); err != nil {
 		ex.close()
@@ -135,11 +144,10 @@ type execution struct {
 	parts     [][]*partFile
 	skipLogs  []*journal
 	stats     []*shiftStats
-	// skippedJobs counts distinct skipped inputs; resumed counts images found done.
-	skippedJobs int
-	resumed     int
-	done        int
-	lastFlush   time.Time
+	// resumed counts images found done.
+	resumed   int
+	done      int
+	lastFlush time.Time
 	// complete is set when --resume finds every dataset already finished; finished[si]
 	// when only shift si's dataset is (it is then left untouched).
 	complete bool
@@ -167,10 +175,10 @@ type journal struct {
 
 // skipEntry is one line of the skipped-inputs journal.
 type skipEntry struct {
-	Seq    int    `json:"seq"`
-	Split  string `json:"split"`
-	Source string `json:"source"`
-	Reason string `json:"reason"`
+	Seq    int            `json:"seq"`
+	Split  string         `json:"split"`
+	Source manifests.Name `json:"source"`
+	Reason string         `json:"reason"`
 }
 
 func newExecution(o *Options, plan *Plan) (*execution, error) {
@@ -534,7 +542,6 @@ func writeAtomic(path string, data []byte) (string, error) {
 // an interrupted run loses at most that much recorded work.
 func (ex *execution) emit(j *Job, r jobResult) error {
 	if r.skip != "" {
-		ex.skippedJobs++
 		ex.recordSkip(j, r.skip, true)
 		ex.done += r.nOuts
 	}
@@ -611,7 +618,7 @@ func (ex *execution) recordSkip(j *Job, reason string, journal bool) {
 		st := ex.stats[out.Shift]
 		st.skipped = append(st.skipped, manifests.Skip{Split: j.Split, Source: src, Reason: reason})
 		if journal {
-			b, _ := json.Marshal(skipEntry{Seq: j.Seq, Split: j.Split, Source: src, Reason: reason})
+			b, _ := json.Marshal(skipEntry{Seq: j.Seq, Split: j.Split, Source: manifests.Name(src), Reason: reason})
 			ex.skipLogs[out.Shift].w.Write(append(b, '\n'))
 		}
 	}

@@ -36,3 +36,16 @@ func refuseExisting(path string, force bool) error {
 	}
 	return nil
 }
+
+// skippedExit returns nil when nothing was skipped, else the exit-status-3 error saying
+// how many inputs were skipped and where the reasons are listed.
+func skippedExit(n int, where string) error {
+	if n == 0 {
+		return nil
+	}
+	what := "inputs"
+	if n == 1 {
+		what = "input"
+	}
+	return exit(fmt.Sprintf("shiftgen: skipped %d %s; the reasons are listed under \"skipped\" in %s", n, what, where), exitSkipped)
+}

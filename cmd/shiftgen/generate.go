@@ -63,6 +63,7 @@ func generateCommand() *cli.Command {
 				Quality: c.Int("quality"), Layout: pipeline.Layout(c.String("layout")), Workers: c.Int("workers"),
 				MaxPixels: c.Int64("max-pixels"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
 				FrostTextures: c.String("frost-textures"), Resume: c.Bool("resume"), Shard: shard, Progress: progress, Command: strings.Join(os.Args, " "),
+				Warn: warner(false),
 			}
 			res, err := pipeline.Run(c.Context, opt)
 			finish()
@@ -71,7 +72,7 @@ func generateCommand() *cli.Command {
 			}
 			if res.AlreadyComplete {
 				fmt.Fprintln(os.Stderr, "shiftgen: every dataset is already complete; nothing to resume")
-				return nil
+				return skippedExit(res.Skipped, "each manifest.json")
 			}
 			for _, d := range res.Datasets {
 				fmt.Fprintf(c.App.Writer, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
@@ -81,10 +82,7 @@ func generateCommand() *cli.Command {
 			}
 			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)\n",
 				res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec)
-			if res.Skipped > 0 {
-				return exit(fmt.Sprintf("shiftgen: skipped %d unreadable inputs; reasons are listed under \"skipped\" in each manifest.json", res.Skipped), exitSkipped)
-			}
-			return nil
+			return skippedExit(res.Skipped, "each manifest.json")
 		},
 	}
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/shiftgen/shiftgen/manifests"
@@ -82,5 +86,172 @@ func TestShiftSpecWithCommas(t *testing.T) {
 	defer f.Close()
 	if _, err := png.Decode(f); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// pythonWith returns /usr/bin/python3 when it imports every module named, else skips.
+func pythonWith(t *testing.T, modules ...string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no Python")
+	}
+	const py = "/usr/bin/python3"
+	for _, m := range modules {
+		if err := exec.Command(py, "-c", "import "+m).Run(); err != nil {
+			t.Skipf("%s cannot import %s", py, m)
+		}
+	}
+	return py
+}
+
+// tinyPNG writes a small PNG whose pixels depend on seed.
+func tinyPNG(t *testing.T, path string, seed int) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 12+seed%5, 9+seed%3))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i*7 + seed*31)
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// awkwardTree is an ImageFolder tree laid out as labs build them: a class folder that is
+// a link to a folder elsewhere, class and file names that are not UTF-8 (and sort
+// differently by bytes than by Python's code points), a sub-folder whose name sorts
+// against a sibling by its space, and a class-level link that leads nowhere.
+func awkwardTree(t *testing.T) string {
+	t.Helper()
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	files := []string{
+		"apple/b.png", "apple/\xff.png", "apple/\xfe.png", "apple/\U0001F600.png", "apple/\u00e9.png",
+		"apple/\xc3.png", "apple/\ufffd.png", "apple/sub/y.png", "apple/sub dir/x.png",
+		"c\xff/one.png", "c\U0001F600/two.png",
+	}
+	for i, f := range files {
+		tinyPNG(t, filepath.Join(root, f), i)
+	}
+	tinyPNG(t, filepath.Join(base, "elsewhere", "berry", "k.png"), 20)
+	tinyPNG(t, filepath.Join(base, "elsewhere", "berry", "j.png"), 21)
+	if err := os.Symlink(filepath.Join(base, "elsewhere", "berry"), filepath.Join(root, "b-link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(base, "nowhere"), filepath.Join(root, "broken")); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// TestLabelsAsImageFolder indexes and generates from awkwardTree and checks labels,
+// indices and names against torchvision's ImageFolder itself, and that the dataset
+// verifies and evaluates.
+func TestLabelsAsImageFolder(t *testing.T) {
+	py := pythonWith(t, "torchvision")
+	root := awkwardTree(t)
+	idx := filepath.Join(t.TempDir(), "idx")
+	code, _, stderr := naturalRun(t, "index", "--in", root, "--out", idx, "--quiet")
+	// The link that leads nowhere is a class-level skip: warned about, exit 3.
+	if code != exitSkipped || !strings.Contains(stderr, "broken") || !strings.Contains(stderr, "warning") {
+		t.Fatalf("index: exit %d, stderr %q; want %d and a warning naming the broken link", code, stderr, exitSkipped)
+	}
+	script := `
+import json, os, sys
+from torchvision.datasets import ImageFolder
+root, recs = sys.argv[1], sys.argv[2]
+ds = ImageFolder(root)
+names = sorted(os.listdir(root))
+assert ds.classes != sorted(ds.classes, key=os.fsencode), "tree does not tell byte order from Python's"
+rs = [json.loads(l) for l in open(recs, encoding="utf-8")]
+m = json.load(open(os.path.join(os.path.dirname(recs), "manifest.json"), encoding="utf-8"))
+assert [c["name"] for c in m["classes"]] == ds.classes, ("classes", [c["name"] for c in m["classes"]], ds.classes)
+assert len(rs) == len(ds.samples), (len(rs), len(ds.samples))
+for i, ((p, label), r) in enumerate(zip(ds.samples, rs)):
+    want = os.path.relpath(p, root)
+    assert (r["index"], r["label"], r["source"], r["class"]) == (i, label, want, ds.classes[label]), (i, r, want, label)
+    # The JSON form gives the bytes back.
+    assert os.path.exists(os.path.join(os.fsencode(os.path.dirname(recs)), os.fsencode(r["path"]))), r["path"]
+print("ok", len(rs))
+`
+	out, err := exec.Command(py, "-c", script, root, filepath.Join(idx, manifests.RecordsFile)).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok 13" {
+		t.Fatalf("torchvision disagrees: %v\n%s", err, out)
+	}
+
+	// generate writes every name byte-exact (no two files collapse onto one), verify
+	// finds the fresh dataset intact, and eval scores predictions Python wrote by path.
+	gen := filepath.Join(t.TempDir(), "gen")
+	if code, _, stderr := naturalRun(t, "generate", "--in", root, "--out", gen, "--shift", "vflip", "--format", "png", "--quiet"); code != exitSkipped {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	ds := filepath.Join(gen, "vflip")
+	for _, f := range []string{"\xff.png", "\xfe.png", "\xc3.png", "\ufffd.png"} {
+		if _, err := os.Stat(filepath.Join(ds, "shifted", "val", "apple", f)); err != nil {
+			t.Errorf("output %q: %v", f, err)
+		}
+	}
+	if code, stdout, _ := naturalRun(t, "verify", "--quiet", ds); code != 0 {
+		t.Fatalf("verify of a fresh dataset: exit %d\n%s", code, stdout)
+	}
+	preds := t.TempDir()
+	script = `
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+for name, m in (("scratch-a", 2), ("scratch-b", 3), ("scratch-c", 5), ("other", 7)):
+    with open(sys.argv[2] + "/" + name + ".jsonl", "w") as f:
+        for r in recs:
+            p = r["label"] if r["index"] % m else (r["label"] + 1) % 4
+            f.write(json.dumps({"path": r["path"], "prediction": p}) + "\n")
+`
+	if out, err := exec.Command(py, "-c", script, filepath.Join(ds, manifests.RecordsFile), preds).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	code, stdout, stderr := naturalRun(t, "eval", "--manifest", filepath.Join(ds, manifests.ManifestFile), "--baseline", "scratch-*", "--format", "json", "--predictions", preds)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Models []struct {
+			Model    string  `json:"model"`
+			RefAcc   float64 `json:"ref_acc"`
+			ShiftAcc float64 `json:"shift_acc"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	recs, err := manifests.ReadRecordsFile(filepath.Join(ds, manifests.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods := map[string]int{"scratch-a": 2, "scratch-b": 3, "scratch-c": 5, "other": 7}
+	if len(rep.Models) != len(mods) {
+		t.Fatalf("%d models reported", len(rep.Models))
+	}
+	for _, md := range rep.Models {
+		var right, n [2]int
+		for _, r := range recs {
+			d := 0
+			if r.Distribution == "shifted" {
+				d = 1
+			}
+			n[d]++
+			if r.Index%mods[md.Model] != 0 {
+				right[d]++
+			}
+		}
+		if md.RefAcc != float64(right[0])/float64(n[0]) || md.ShiftAcc != float64(right[1])/float64(n[1]) {
+			t.Errorf("%s: accuracies %v %v, want %d/%d %d/%d", md.Model, md.RefAcc, md.ShiftAcc, right[0], n[0], right[1], n[1])
+		}
 	}
 }

@@ -37,7 +37,7 @@ func indexCommand() *cli.Command {
 			opt := pipeline.IndexOptions{
 				In: c.String("in"), Out: c.String("out"), Distribution: c.String("distribution"),
 				Workers: c.Int("workers"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
-				Command: strings.Join(os.Args, " "),
+				Command: strings.Join(os.Args, " "), Warn: warner(false),
 			}
 			if f := c.String("classes"); f != "" {
 				classes, err := pipeline.ReadClassList(f)
@@ -54,10 +54,7 @@ func indexCommand() *cli.Command {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "%d images\t%s\n", res.Images, res.Manifest)
-			if res.Skipped > 0 {
-				return exit(fmt.Sprintf("shiftgen: skipped %d unreadable inputs; reasons are listed under \"skipped\" in %s", res.Skipped, res.Manifest), exitSkipped)
-			}
-			return nil
+			return skippedExit(res.Skipped, res.Manifest)
 		},
 	}
 }

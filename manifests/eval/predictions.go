@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/shiftgen/shiftgen/manifests"
 )
 
 // Prediction file extensions, lower case.
@@ -418,7 +420,7 @@ func splitComma(dst [][]byte, b []byte) [][]byte {
 
 // jsonRow is one line of a JSONL predictions file.
 type jsonRow struct {
-	Path         *string         `json:"path"`
+	Path         *manifests.Name `json:"path"`
 	Distribution *string         `json:"distribution"`
 	Split        *string         `json:"split"`
 	Index        json.RawMessage `json:"index"`
@@ -491,8 +493,8 @@ func (s *predSet) readJSONL(r io.Reader) error {
 func rawScalar(raw json.RawMessage) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := manifests.ParseName(raw)
+		if err != nil {
 			return nil, err
 		}
 		return []byte(s), nil

@@ -143,11 +143,11 @@ func readRecords(ctx context.Context, r io.Reader, name string, workers int, lig
 
 // lightRecord holds the record fields scoring needs.
 type lightRecord struct {
-	Distribution *string `json:"distribution"`
-	Split        *string `json:"split"`
-	Index        *int64  `json:"index"`
-	Label        *int64  `json:"label"`
-	Path         *string `json:"path"`
+	Distribution *string         `json:"distribution"`
+	Split        *string         `json:"split"`
+	Index        *int64          `json:"index"`
+	Label        *int64          `json:"label"`
+	Path         *manifests.Name `json:"path"`
 }
 
 // decodeLight decodes the fields of lightRecord into rec, with the checks
@@ -174,6 +174,6 @@ func decodeLight(rec *manifests.Record, line []byte) error {
 	if *lr.Split == "" || *lr.Path == "" {
 		return fmt.Errorf("fields \"split\" and \"path\" must not be empty")
 	}
-	rec.Distribution, rec.Split, rec.Index, rec.Label, rec.Path = *lr.Distribution, *lr.Split, int(*lr.Index), int(*lr.Label), *lr.Path
+	rec.Distribution, rec.Split, rec.Index, rec.Label, rec.Path = *lr.Distribution, *lr.Split, int(*lr.Index), int(*lr.Label), string(*lr.Path)
 	return nil
 }
