@@ -46,6 +46,9 @@ type IndexOptions struct {
 	// Workers is the number of files read and hashed concurrently; 0 means
 	// runtime.NumCPU(). The output does not depend on it.
 	Workers int
+	// MaxFileBytes refuses, before reading them, files larger than this many bytes
+	// (they are skipped and recorded); 0 means imageio.DefaultMaxFileBytes.
+	MaxFileBytes int64
 	// Force replaces an existing, non-empty Out folder.
 	Force bool
 	// FollowSymlinks follows symbolic links in the source.
@@ -99,6 +102,9 @@ func (o *IndexOptions) validate() error {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
+	}
+	if o.MaxFileBytes < 0 {
+		return fmt.Errorf("--max-file-bytes %d must be positive (0 means the default)", o.MaxFileBytes)
 	}
 	return checkNesting(o.In, o.Out)
 }
@@ -286,7 +292,7 @@ func (ix *indexRun) run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return
 				}
-				j.res <- indexFile(j.abs) // buffered: never blocks
+				j.res <- indexFile(j.abs, ix.o.MaxFileBytes) // buffered: never blocks
 			}
 		})
 	}
@@ -310,8 +316,8 @@ func (ix *indexRun) run(ctx context.Context) error {
 }
 
 // indexFile reads one image's size from its header and hashes its bytes.
-func indexFile(abs string) indexed {
-	data, err := os.ReadFile(abs)
+func indexFile(abs string, maxBytes int64) indexed {
+	data, err := imageio.ReadFile(abs, maxBytes)
 	if err != nil {
 		return indexed{skip: "cannot read: " + errText(err)}
 	}

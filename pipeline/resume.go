@@ -35,6 +35,7 @@ type jobSpec struct {
 	Quality        int      `json:"quality"`
 	Layout         string   `json:"layout"`
 	MaxPixels      int64    `json:"max_pixels"`
+	MaxFileBytes   int64    `json:"max_file_bytes"`
 	FollowSymlinks bool     `json:"follow_symlinks"`
 	FrostTextures  string   `json:"frost_textures"`
 	Codec          string   `json:"codec"`
@@ -70,7 +71,7 @@ func newJobSpec(o *Options, plan *Plan) (*jobSpec, error) {
 	return &jobSpec{
 		Generator: "shiftgen " + Version, Shifts: specs, Seed: o.Seed, TintTableSize: o.TintTableSize,
 		Preprocess: string(o.Preprocess), Format: string(o.Format), Quality: o.Quality, Layout: string(o.Layout),
-		MaxPixels: o.MaxPixels, FollowSymlinks: o.FollowSymlinks, FrostTextures: o.FrostTextures,
+		MaxPixels: o.MaxPixels, MaxFileBytes: o.MaxFileBytes, FollowSymlinks: o.FollowSymlinks, FrostTextures: o.FrostTextures,
 		Codec: o.Codec.Name(), Source: o.SourceName, InputFiles: n, InputDigest: hex.EncodeToString(h.Sum(nil)),
 		Shard: o.Shard.String(),
 	}, nil

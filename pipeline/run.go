@@ -91,7 +91,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, s := range o.Shifts {
 		specs = append(specs, shifts.Expand(s)...)
 	}
-	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: o.TintTableSize, FrostTextures: o.FrostTextures}
+	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: o.TintTableSize, FrostTextures: o.FrostTextures,
+		LoadImage: func(p string) (*image.RGBA, error) { return imageio.Load(p, o.MaxFileBytes, o.MaxPixels) }}
 	built := make([]shifts.Shift, len(specs))
 	for i, s := range specs {
 		if built[i], err = shifts.New(s, env); err != nil {
@@ -439,7 +440,7 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 	// from image to image; nothing it holds outlives this call.
 	sc := imageio.GetScratch()
 	defer imageio.PutScratch(sc)
-	data, err := sc.ReadFile(j.Abs)
+	data, err := sc.ReadFile(j.Abs, ex.o.MaxFileBytes)
 	if err != nil {
 		r.skip = "cannot read: " + errText(err)
 		return r, nil

@@ -44,6 +44,10 @@ type Env struct {
 	// FrostTextures is a folder of the user's own frost images for the frost corruption;
 	// empty means procedurally generated (seeded) textures.
 	FrostTextures string
+	// LoadImage reads and decodes one image file with the caller's guards against
+	// oversized files and headers; the frost corruption loads FrostTextures through it.
+	// Nil refuses FrostTextures.
+	LoadImage func(path string) (*image.RGBA, error)
 }
 
 // A Transform changes the pixels of one image. Apply owns img: it may change it in place

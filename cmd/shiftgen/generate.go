@@ -33,6 +33,7 @@ func generateCommand() *cli.Command {
 			&cli.StringFlag{Name: "layout", Value: "default", Usage: "default or imagenet-c (<corruption>/<severity>/<wnid>/<file>, shifted val only; implies --preprocess imagenet-c)"},
 			&cli.IntFlag{Name: "workers", Usage: "concurrent workers (default: all cores)"},
 			&cli.Int64Flag{Name: "max-pixels", Value: imageio.DefaultMaxPixels, Usage: "refuse images whose header declares more pixels"},
+			&cli.Int64Flag{Name: "max-file-bytes", Value: imageio.DefaultMaxFileBytes, Usage: "refuse, before reading, input files larger than this many bytes"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing, non-empty OUT/<shift> folders"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run of the same command (verified work is kept)"},
 			&cli.StringFlag{Name: "shard", Usage: "write only part K/N of the job (or `auto` from Slurm/Kubernetes variables); join with `shiftgen merge`"},
@@ -61,7 +62,7 @@ func generateCommand() *cli.Command {
 				Seed: c.Int64("seed"), TintTableSize: c.Int("tint-table-size"),
 				Preprocess: imageio.Preprocess(preprocess), Format: imageio.Format(c.String("format")),
 				Quality: c.Int("quality"), Layout: pipeline.Layout(c.String("layout")), Workers: c.Int("workers"),
-				MaxPixels: c.Int64("max-pixels"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
+				MaxPixels: c.Int64("max-pixels"), MaxFileBytes: c.Int64("max-file-bytes"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
 				FrostTextures: c.String("frost-textures"), Resume: c.Bool("resume"), Shard: shard, Progress: progress, Command: strings.Join(os.Args, " "),
 				Warn: warner(false),
 			}

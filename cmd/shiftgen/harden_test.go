@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"encoding/csv"
 	"encoding/json"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"os"
@@ -253,5 +257,182 @@ for name, m in (("scratch-a", 2), ("scratch-b", 3), ("scratch-c", 5), ("other", 
 		if md.RefAcc != float64(right[0])/float64(n[0]) || md.ShiftAcc != float64(right[1])/float64(n[1]) {
 			t.Errorf("%s: accuracies %v %v, want %d/%d %d/%d", md.Model, md.RefAcc, md.ShiftAcc, right[0], n[0], right[1], n[1])
 		}
+	}
+}
+
+// hugePNG is a PNG of a few dozen bytes whose header declares w×h RGB pixels, with an
+// image-data chunk so that a decoder that trusts the header allocates w·h·4 bytes.
+func hugePNG(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(kind string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		c := append([]byte(kind), data...)
+		b.Write(c)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(make([]byte, 64))
+	zw.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return b.Bytes()
+}
+
+// TestBoundedInputs: inputs that would take the machine's memory are refused before
+// they are read or decoded, and a refusal says what to do in a few lines.
+func TestBoundedInputs(t *testing.T) {
+	// A sparse 6 GB .JPEG: a real JPEG header, then nothing.
+	root := t.TempDir()
+	jpg, err := os.ReadFile("../../testdata/imagefolder/val/cat/cat_0.JPEG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tinyPNG(t, filepath.Join(root, "a", "good.png"), 1)
+	big := filepath.Join(root, "a", "huge.JPEG")
+	if err := os.WriteFile(big, jpg[:600], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, 6<<30); err != nil {
+		t.Skipf("no sparse files here: %v", err)
+	}
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"generate", "--in", root, "--out", filepath.Join(out, "gen"), "--shift", "vflip", "--quiet"},
+		{"index", "--in", root, "--out", filepath.Join(out, "idx"), "--quiet"},
+	} {
+		code, stdout, stderr := naturalRun(t, args...)
+		if code != exitSkipped {
+			t.Fatalf("%s: exit %d\n%s%s", args[0], code, stdout, stderr[:min(len(stderr), 2000)])
+		}
+		dir := filepath.Join(out, "idx")
+		if args[0] == "generate" {
+			dir = filepath.Join(out, "gen", "vflip")
+		}
+		m, err := manifests.ReadManifest(filepath.Join(dir, manifests.ManifestFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Skipped) != 1 || m.Skipped[0].Source != "a/huge.JPEG" || !strings.Contains(m.Skipped[0].Reason, "6442450944 bytes, over --max-file-bytes") {
+			t.Fatalf("%s: skipped %+v", args[0], m.Skipped)
+		}
+	}
+	// A frost texture goes through the same guarded decode as every input.
+	tex := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tex, "frost.png"), hugePNG(100000, 100000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := naturalRun(t, "generate", "--out", filepath.Join(out, "frost"), "--shift", "frost", "--frost-textures", tex, "--quiet")
+	if code != exitError || !strings.Contains(stderr, "--max-pixels") || strings.Contains(stderr, "goroutine") {
+		t.Fatalf("frost texture declaring 10^10 pixels: exit %d: %.2000s", code, stderr)
+	}
+}
+
+// TestPredictionReaders: prediction files are read as RFC 4180 has CSV (a path holding
+// a comma or a line break, quoted), and files that are not files of predictions are
+// refused with a short message.
+func TestPredictionReaders(t *testing.T) {
+	root := t.TempDir()
+	for i, f := range []string{"ant/a,b.png", "ant/new\nline.png", "ant/plain.png", "bee/say \"hi\".png", "bee/x.png", "bee/y.png"} {
+		tinyPNG(t, filepath.Join(root, f), i)
+	}
+	out := t.TempDir()
+	if code, _, stderr := naturalRun(t, "generate", "--in", root, "--out", out, "--shift", "vflip", "--format", "png", "--quiet"); code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	ds := filepath.Join(out, "vflip")
+	recs, err := manifests.ReadRecordsFile(filepath.Join(ds, manifests.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds := t.TempDir()
+	mods := map[string]int{"scratch-a": 2, "scratch-b": 3, "scratch-c": 4, "other": 5}
+	for name, m := range mods {
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		w.Write([]string{"path", "prediction"})
+		for _, r := range recs {
+			p := r.Label
+			if r.Index%m == 0 {
+				p = 1 - r.Label
+			}
+			w.Write([]string{r.Path, strconv.Itoa(p)})
+		}
+		w.Flush()
+		if !bytes.Contains(b.Bytes(), []byte("\"reference/val/ant/a,b.png\"")) || !bytes.Contains(b.Bytes(), []byte("new\nline")) {
+			t.Fatalf("the CSV does not quote the awkward paths:\n%s", b.Bytes())
+		}
+		if err := os.WriteFile(filepath.Join(preds, name+".csv"), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manifest := filepath.Join(ds, manifests.ManifestFile)
+	code, stdout, stderr := naturalRun(t, "eval", "--manifest", manifest, "--baseline", "scratch-*", "--format", "json", "--predictions", preds)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Models []struct {
+			Model    string  `json:"model"`
+			RefAcc   float64 `json:"ref_acc"`
+			ShiftAcc float64 `json:"shift_acc"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, md := range rep.Models {
+		right := 0
+		for _, r := range recs {
+			if r.Distribution == "reference" && r.Index%mods[md.Model] != 0 {
+				right++
+			}
+		}
+		if md.RefAcc != float64(right)/6 {
+			t.Errorf("%s: reference accuracy %v, want %d/6", md.Model, md.RefAcc, right)
+		}
+	}
+
+	// A device named .csv, and a file whose second line is 200 MB long.
+	bad := t.TempDir()
+	if err := os.Symlink("/dev/zero", filepath.Join(bad, "zero.csv")); err != nil {
+		t.Fatal(err)
+	}
+	long := filepath.Join(bad, "long.csv")
+	if err := os.WriteFile(long, []byte("path,prediction\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(long, 200<<20); err != nil {
+		t.Fatal(err)
+	}
+	longJSONL := filepath.Join(bad, "long.jsonl")
+	if err := os.WriteFile(longJSONL, []byte(`{"path": "`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(longJSONL, 200<<20); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ file, want string }{
+		{filepath.Join(bad, "zero.csv"), "not a regular file"},
+		{long, "longer than"},
+		{longJSONL, "longer than"},
+	} {
+		code, _, stderr := naturalRun(t, "eval", "--manifest", manifest, "--baseline", "scratch-*", "--predictions", preds, "--predictions", c.file)
+		if code != exitError || !strings.Contains(stderr, c.want) || len(stderr) > 1000 {
+			t.Errorf("%s: exit %d, %d bytes on stderr: %.300q; want exit 1, a short message saying %q", filepath.Base(c.file), code, len(stderr), stderr, c.want)
+		}
+	}
+	// A bad value is quoted by a short prefix only.
+	junk := filepath.Join(bad, "junk.csv")
+	os.WriteFile(junk, []byte("path,prediction\n"+strings.Repeat("x", 100000)+",1\n"), 0o644)
+	code, _, stderr = naturalRun(t, "eval", "--manifest", manifest, "--baseline", "scratch-*", "--predictions", preds, "--predictions", junk)
+	if code != exitError || !strings.Contains(stderr, "unknown image") || len(stderr) > 1000 {
+		t.Errorf("junk path: exit %d, %d bytes: %.300q", code, len(stderr), stderr)
 	}
 }

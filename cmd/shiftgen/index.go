@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shiftgen/shiftgen/pipeline"
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
 )
 
 func indexCommand() *cli.Command {
@@ -29,6 +30,7 @@ func indexCommand() *cli.Command {
 			&cli.StringFlag{Name: "distribution", Value: "shifted", Usage: "records' distribution: shifted or reference"},
 			&cli.StringFlag{Name: "classes", Usage: "reference class list: text file (one wnid per line) or a manifest.json"},
 			&cli.IntFlag{Name: "workers", Usage: "files hashed concurrently (default: all cores)"},
+			&cli.Int64Flag{Name: "max-file-bytes", Value: imageio.DefaultMaxFileBytes, Usage: "refuse, before reading, files larger than this many bytes"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing, non-empty DIR"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "follow symbolic links in the source"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
@@ -36,7 +38,7 @@ func indexCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			opt := pipeline.IndexOptions{
 				In: c.String("in"), Out: c.String("out"), Distribution: c.String("distribution"),
-				Workers: c.Int("workers"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
+				Workers: c.Int("workers"), MaxFileBytes: c.Int64("max-file-bytes"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
 				Command: strings.Join(os.Args, " "), Warn: warner(false),
 			}
 			if f := c.String("classes"); f != "" {

@@ -49,7 +49,7 @@ func TestScratchReuse(t *testing.T) {
 // and a brightened copy (at another quality); it returns copies of both encodings.
 func scratchPath(t testing.TB, s *Scratch, c Codec, path string) [][]byte {
 	t.Helper()
-	data, err := s.ReadFile(path)
+	data, err := s.ReadFile(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

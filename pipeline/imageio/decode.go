@@ -19,8 +19,13 @@ import (
 // DefaultMaxPixels is the default limit on an input image's width × height.
 const DefaultMaxPixels = 100_000_000
 
-// ErrTooLarge is returned (wrapped) for images whose header declares more pixels than
-// allowed.
+// DefaultMaxFileBytes is the default limit on an input file's size: 1 GiB, more than
+// an uncompressed 16-bit RGBA image of DefaultMaxPixels (800 MB) takes, so that no image
+// the pixel limit lets through reaches it.
+const DefaultMaxFileBytes = 1 << 30
+
+// ErrTooLarge is returned (wrapped) for files larger than allowed and for images whose
+// header declares more pixels than allowed.
 var ErrTooLarge = errors.New("image too large")
 
 // format is a decoder recognised by its leading bytes, whatever the file's extension
