@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // SchemaVersion is the version of the manifest and records format this package writes.
@@ -185,6 +186,9 @@ func (m *Manifest) Validate() error {
 	}
 	if m.Records.Name == "" {
 		return fmt.Errorf("records.name is missing")
+	}
+	if n := m.Records.Name; strings.ContainsAny(n, "/\\\x00") || n == "." || n == ".." {
+		return fmt.Errorf("records.name %q is not a file name beside the manifest", n)
 	}
 	total := 0
 	for _, c := range m.Counts {

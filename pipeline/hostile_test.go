@@ -192,7 +192,7 @@ func TestOutputRemovedMidRun(t *testing.T) {
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatalf("resume after the fault: %v", err)
 	}
-	rep, err := Verify(context.Background(), filepath.Join(out, "vflip"), false, nil)
+	rep, err := Verify(context.Background(), filepath.Join(out, "vflip"), VerifyOptions{})
 	if err != nil || !rep.OK() {
 		t.Fatalf("verify: %v %s", err, rep.Summary())
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"hash/crc32"
 	"image"
@@ -434,5 +436,147 @@ func TestPredictionReaders(t *testing.T) {
 	code, _, stderr = naturalRun(t, "eval", "--manifest", manifest, "--baseline", "scratch-*", "--predictions", preds, "--predictions", junk)
 	if code != exitError || !strings.Contains(stderr, "unknown image") || len(stderr) > 1000 {
 		t.Errorf("junk path: exit %d, %d bytes: %.300q", code, len(stderr), stderr)
+	}
+}
+
+// rewriteDataset applies edit to every record (as a JSON object, by line number) and to
+// the manifest, and keeps the manifest's records SHA-256 and count in step, so that only
+// the edits themselves can be found wrong.
+func rewriteDataset(t *testing.T, dir string, editRec func(i int, r map[string]any), editManifest func(m map[string]any)) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, manifests.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var r map[string]any
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		editRec(i, r)
+		nb, _ := json.Marshal(r)
+		out.Write(append(nb, '\n'))
+	}
+	if err := os.WriteFile(filepath.Join(dir, manifests.RecordsFile), out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := os.ReadFile(filepath.Join(dir, manifests.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(out.Bytes())
+	m["records"].(map[string]any)["sha256"] = hex.EncodeToString(sum[:])
+	if editManifest != nil {
+		editManifest(m)
+	}
+	mb, _ = json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, manifests.ManifestFile), mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVerifyTrustsNothing: record paths that leave the dataset, two records naming one
+// file and a file swapped for a link to an identical file outside are each reported;
+// verify never looks outside (its words are the same whether the outside file exists
+// or not), and a manifest calling itself "natural" switches no check off.
+func TestVerifyTrustsNothing(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "in")
+	for i, f := range []string{"a/0.png", "a/1.png", "a/2.png", "b/3.png", "b/4.png", "b/5.png"} {
+		tinyPNG(t, filepath.Join(root, f), i)
+	}
+	out := filepath.Join(base, "out")
+	if code, _, stderr := naturalRun(t, "generate", "--in", root, "--out", out, "--shift", "vflip", "--format", "png", "--quiet"); code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	ds := filepath.Join(out, "vflip")
+	recs, err := manifests.ReadRecordsFile(filepath.Join(ds, manifests.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Outside copies of record 0's and record 4's bytes, which a verify that follows
+	// paths would find intact.
+	secret := filepath.Join(base, "secret.png")
+	b0, _ := os.ReadFile(filepath.Join(ds, recs[0].Path))
+	os.WriteFile(secret, b0, 0o644)
+	b4, _ := os.ReadFile(filepath.Join(ds, recs[4].Path))
+	os.WriteFile(filepath.Join(base, "copy4.png"), b4, 0o644)
+	os.Remove(filepath.Join(ds, recs[4].Path))
+	if err := os.Symlink(filepath.Join(base, "copy4.png"), filepath.Join(ds, recs[4].Path)); err != nil {
+		t.Fatal(err)
+	}
+	rewriteDataset(t, ds, func(i int, r map[string]any) {
+		switch i {
+		case 0:
+			r["path"] = "../../secret.png" // exists, same bytes
+		case 1:
+			r["path"] = "../../nothing.png" // does not exist
+		case 2:
+			r["path"] = secret // absolute
+		case 3:
+			r["path"] = recs[5].Path // the same file as record 5
+		}
+	}, func(m map[string]any) { m["shift"].(map[string]any)["kind"] = "natural" })
+	os.WriteFile(filepath.Join(ds, "stray.png"), []byte("x"), 0o644)
+
+	code, stdout, _ := naturalRun(t, "verify", "--quiet", ds)
+	if code != exitVerify {
+		t.Fatalf("verify: exit %d\n%s", code, stdout)
+	}
+	problems := map[string]string{}
+	for _, l := range strings.Split(stdout, "\n") {
+		if kind, text, ok := strings.Cut(l, "\t"); ok {
+			problems[text] = kind
+		}
+	}
+	find := func(s string) string {
+		for text := range problems {
+			if strings.Contains(text, s) {
+				return text
+			}
+		}
+		t.Errorf("no finding mentions %q:\n%s", s, stdout)
+		return ""
+	}
+	p0, p1 := find(`"../../secret.png"`), find(`"../../nothing.png"`)
+	find(strconv.Quote(secret) + " is absolute")
+	find("names the same file")
+	find(recs[4].Path + ": is a symbolic link")
+	if problems["stray.png"] != "extra" {
+		t.Errorf("the stray file is not reported as extra:\n%s", stdout)
+	}
+	// The two outside paths get the same words, whether or not the file exists.
+	norm := func(s string) string {
+		s = strings.Replace(s, "secret", "X", 1)
+		s = strings.Replace(s, "nothing", "X", 1)
+		return strings.Replace(strings.Replace(s, "/0:", "/N:", 1), "/1:", "/N:", 1)
+	}
+	if norm(p0) != norm(p1) {
+		t.Errorf("outside paths worded differently:\n%s\n%s", p0, p1)
+	}
+	// An indexed dataset's records point into its source: verified inside --images,
+	// reported without it.
+	idx := filepath.Join(base, "idx")
+	if code, _, stderr := naturalRun(t, "index", "--in", root, "--out", idx, "--quiet"); code != 0 {
+		t.Fatalf("index: exit %d: %s", code, stderr)
+	}
+	if code, stdout, _ := naturalRun(t, "verify", "--quiet", "--images", root, idx); code != 0 {
+		t.Errorf("verify --images of a fresh index: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := naturalRun(t, "verify", "--quiet", idx); code != exitVerify || !strings.Contains(stdout, "pass --images") {
+		t.Errorf("verify of an index without --images: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := naturalRun(t, "verify", "--quiet", "--images", filepath.Join(root, "a"), idx); code != exitVerify || !strings.Contains(stdout, "leads out of the dataset folder and of --images") {
+		t.Errorf("verify with a narrower --images: exit %d\n%s", code, stdout)
+	}
+	// A records file named outside the folder is refused before anything is opened.
+	rewriteDataset(t, ds, func(int, map[string]any) {}, func(m map[string]any) { m["records"].(map[string]any)["name"] = "../../secret.png" })
+	if code, _, stderr := naturalRun(t, "verify", "--quiet", ds); code != exitError || !strings.Contains(stderr, "not a file name beside the manifest") {
+		t.Errorf("records.name outside: exit %d: %s", code, stderr)
 	}
 }
