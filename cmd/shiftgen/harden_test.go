@@ -580,3 +580,140 @@ func TestVerifyTrustsNothing(t *testing.T) {
 		t.Errorf("records.name outside: exit %d: %s", code, stderr)
 	}
 }
+
+// arithJPEG writes an arithmetic-coded JPEG with the system's libjpeg (compiled from a
+// few lines of C), or skips when there is no C compiler or libjpeg.
+func arithJPEG(t *testing.T, path string) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "arith.c")
+	os.WriteFile(src, []byte(`#include <stdio.h>
+#include <jpeglib.h>
+int main(int argc, char **argv) {
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr e;
+	unsigned char row[24 * 3];
+	JSAMPROW r = row;
+	FILE *f = fopen(argv[1], "wb");
+	c.err = jpeg_std_error(&e);
+	jpeg_create_compress(&c);
+	jpeg_stdio_dest(&c, f);
+	c.image_width = 24;
+	c.image_height = 16;
+	c.input_components = 3;
+	c.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&c);
+	c.arith_code = TRUE;
+	jpeg_start_compress(&c, TRUE);
+	for (int y = 0; y < 16; y++) {
+		for (int i = 0; i < 24 * 3; i++) row[i] = (unsigned char)(i * 3 + y * 11);
+		jpeg_write_scanlines(&c, &r, 1);
+	}
+	jpeg_finish_compress(&c);
+	fclose(f);
+	return 0;
+}
+`), 0o644)
+	bin := filepath.Join(dir, "arith")
+	if out, err := exec.Command("cc", "-o", bin, src, "-ljpeg").CombinedOutput(); err != nil {
+		t.Skipf("cannot build an arithmetic-coded JPEG (needs cc and libjpeg): %v %s", err, out)
+	}
+	if out, err := exec.Command(bin, path).CombinedOutput(); err != nil {
+		t.Skipf("libjpeg cannot write arithmetic-coded JPEG: %v %s", err, out)
+	}
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte{0xff, 0xc9}) {
+		t.Skip("the JPEG written is not arithmetic-coded (no SOF9)")
+	}
+}
+
+// TestDecodeAsPillow: lossy WebP (opaque and with alpha, odd sizes) comes out of the
+// binary with exactly Pillow's pixels; files Pillow reads and shiftgen's decoders do not
+// (arithmetic-coded JPEG, CMYK and JPEG-compressed TIFF) are skipped by every build
+// with a reason that says how to convert them.
+func TestDecodeAsPillow(t *testing.T) {
+	py := pythonWith(t, "PIL", "numpy")
+	root := t.TempDir()
+	script := `
+import sys, numpy as np
+from PIL import Image, features
+root = sys.argv[1]
+rs = np.random.RandomState(7)
+for name, w, h, alpha, q in (("a", 37, 23, False, 80), ("b", 33, 34, True, 75), ("c", 64, 48, False, 95), ("d", 1, 1, False, 80)):
+    yy, xx = np.mgrid[0:h, 0:w]
+    px = np.stack([xx * 255 // max(w - 1, 1), yy * 255 // max(h - 1, 1), rs.randint(0, 256, (h, w))], -1).astype(np.uint8)
+    im = Image.fromarray(px)
+    if alpha:
+        im = im.convert("RGBA")
+        im.putalpha(Image.fromarray(rs.randint(0, 256, (h, w)).astype(np.uint8)))
+    p = f"{root}/webp/{name}.webp"
+    im.save(p, "WEBP", quality=q)
+    open(p + ".rgb", "wb").write(np.asarray(Image.open(p).convert("RGB")).tobytes())
+cmyk = Image.fromarray(rs.randint(0, 256, (10, 12, 4)).astype(np.uint8), "CMYK")
+cmyk.save(f"{root}/other/cmyk.tif")
+if features.check("libtiff"):
+    Image.fromarray(rs.randint(0, 256, (16, 16, 3)).astype(np.uint8)).save(f"{root}/other/jpeg.tif", compression="jpeg")
+`
+	os.MkdirAll(filepath.Join(root, "webp"), 0o755)
+	os.MkdirAll(filepath.Join(root, "other"), 0o755)
+	if out, err := exec.Command(py, "-c", script, root).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	pil := map[string][]byte{}
+	for _, n := range []string{"a", "b", "c", "d"} {
+		p := filepath.Join(root, "webp", n+".webp")
+		pil[n], _ = os.ReadFile(p + ".rgb")
+		os.Rename(p+".rgb", filepath.Join(t.TempDir(), n+".rgb")) // not an input
+	}
+	arithJPEG(t, filepath.Join(root, "other", "arith.jpg"))
+	out := t.TempDir()
+	code, _, stderr := naturalRun(t, "generate", "--in", root, "--out", out, "--shift", "vflip", "--preprocess", "none", "--format", "png", "--quiet")
+	if code != exitSkipped {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	ds := filepath.Join(out, "vflip")
+	for n, want := range pil {
+		f, err := os.Open(filepath.Join(ds, "reference", "val", "webp", n+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := img.Bounds()
+		differ := 0
+		for y := 0; y < b.Dy(); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				o := 3 * (y*b.Dx() + x)
+				if uint8(r>>8) != want[o] || uint8(g>>8) != want[o+1] || uint8(bl>>8) != want[o+2] {
+					differ++
+				}
+			}
+		}
+		if differ > 0 || 3*b.Dx()*b.Dy() != len(want) {
+			t.Errorf("%s.webp: %d of %d pixels differ from Pillow's", n, differ, len(want)/3)
+		}
+	}
+	m, err := manifests.ReadManifest(filepath.Join(ds, manifests.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, s := range m.Skipped {
+		reasons[s.Source] = s.Reason
+	}
+	want := map[string]string{"other/arith.jpg": "arithmetic-coded JPEG", "other/cmyk.tif": "colour model other than grey, RGB or palette"}
+	if _, err := os.Stat(filepath.Join(root, "other", "jpeg.tif")); err == nil {
+		want["other/jpeg.tif"] = "JPEG-compressed TIFF"
+	}
+	for src, w := range want {
+		if !strings.Contains(reasons[src], w) || !strings.Contains(reasons[src], "convert it to PNG") {
+			t.Errorf("%s: reason %q; want it to say %q and how to convert it", src, reasons[src], w)
+		}
+	}
+	if len(reasons) != len(want) {
+		t.Errorf("skipped %v; want %v", reasons, want)
+	}
+}
