@@ -47,6 +47,9 @@ func evalCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no notes or warnings on stderr"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, workersBound, bound{flag: "bootstrap", lo: 0, hi: 1_000_000}); err != nil {
+				return err
+			}
 			if !slices.Contains(eval.Formats, c.String("format")) {
 				return usage(fmt.Errorf("--format %q: use one of %s", c.String("format"), strings.Join(eval.Formats, ", ")))
 			}

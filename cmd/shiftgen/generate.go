@@ -43,6 +43,11 @@ func generateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, bound{flag: "quality", lo: 1, hi: 100}, workersBound,
+				bound{flag: "max-pixels", lo: 1, hi: 1 << 40}, bound{flag: "max-file-bytes", lo: 1, hi: 1 << 50},
+				bound{flag: "tint-table-size", lo: 1, hi: 1 << 27}, bound{flag: "shards", lo: 1, hi: 1 << 20}); err != nil {
+				return err
+			}
 			root, name, cleanup, err := inputRoot(c.String("in"))
 			if err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -715,5 +716,96 @@ if features.check("libtiff"):
 	}
 	if len(reasons) != len(want) {
 		t.Errorf("skipped %v; want %v", reasons, want)
+	}
+}
+
+// TestSmallThings: exit statuses that agree with what the manifests list, flag values
+// that cannot be meant refused, plots that never overwrite each other, and a byte-order
+// mark that is not an error.
+func TestSmallThings(t *testing.T) {
+	root := t.TempDir()
+	for i, f := range []string{"a b/0.png", "a b/1.png", "a b/2.png", "a b/3.png", "a_b/4.png", "a_b/5.png", "a_b/6.png", "a_b/7.png"} {
+		tinyPNG(t, filepath.Join(root, f), i)
+	}
+	// Only a link that is not followed: still a skipped input, exit 3.
+	if err := os.Symlink(filepath.Join(root, "a b", "0.png"), filepath.Join(root, "a_b", "link.png")); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, _, stderr := naturalRun(t, "generate", "--in", root, "--out", out, "--shift", "vflip", "--format", "png", "--quiet")
+	if code != exitSkipped || !strings.Contains(stderr, "skipped 1 input;") {
+		t.Fatalf("a skipped link only: exit %d: %s", code, stderr)
+	}
+	// With a broken image as well, the summary counts what the manifest lists.
+	os.WriteFile(filepath.Join(root, "a b", "broken.png"), []byte("\x89PNG\r\n\x1a\nbroken"), 0o644)
+	out2 := t.TempDir()
+	code, _, stderr = naturalRun(t, "generate", "--in", root, "--out", out2, "--shift", "vflip", "--format", "png", "--quiet")
+	m, err := manifests.ReadManifest(filepath.Join(out2, "vflip", manifests.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != exitSkipped || len(m.Skipped) != 2 || !strings.Contains(stderr, "skipped 2 inputs;") {
+		t.Fatalf("exit %d, manifest lists %d skips: %s", code, len(m.Skipped), stderr)
+	}
+	// --resume of the finished dataset, and merge of a sharded run, exit as a fresh run.
+	code, _, stderr = naturalRun(t, "generate", "--in", root, "--out", out2, "--shift", "vflip", "--format", "png", "--quiet", "--resume")
+	if code != exitSkipped || !strings.Contains(stderr, "already complete") {
+		t.Errorf("--resume of a finished dataset with skips: exit %d: %s", code, stderr)
+	}
+	sharded := t.TempDir()
+	for _, k := range []string{"1/2", "2/2"} {
+		naturalRun(t, "generate", "--in", root, "--out", sharded, "--shift", "vflip", "--format", "png", "--quiet", "--shard", k)
+	}
+	if code, _, stderr := naturalRun(t, "merge", filepath.Join(sharded, "vflip")); code != exitSkipped || !strings.Contains(stderr, "skipped 2 inputs") {
+		t.Errorf("merge of shards with skips: exit %d: %s", code, stderr)
+	}
+
+	// Values that cannot be meant are refused, not replaced by a default.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"generate", "--out", t.TempDir(), "--shift", "vflip", "--quality", "0"}, "--quality 0 is out of range"},
+		{[]string{"generate", "--out", t.TempDir(), "--shift", "vflip", "--quality", "101"}, "--quality 101 is out of range"},
+		{[]string{"generate", "--out", t.TempDir(), "--shift", "vflip", "--workers", "-2"}, "--workers -2 is out of range"},
+		{[]string{"preview", "--shift", "vflip", "--out", filepath.Join(t.TempDir(), "p.png"), "--cell", "-5"}, "--cell -5 is out of range"},
+		{[]string{"preview", "--shift", "vflip", "--out", filepath.Join(t.TempDir(), "p.png"), "--cell", "100000"}, "--cell 100000 is out of range"},
+		{[]string{"preview", "--shift", "vflip", "--out", filepath.Join(t.TempDir(), "p.png"), "--rows", "0"}, "--rows 0 is out of range"},
+	} {
+		code, _, stderr := naturalRun(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d: %s; want %d and %q", c.args, code, stderr, exitUsage, c.want)
+		}
+	}
+
+	// Two class names that make the same safe file name get a plot each; predictions in
+	// a JSONL file that starts with a byte-order mark are read.
+	ds := filepath.Join(out, "vflip")
+	recs, err := manifests.ReadRecordsFile(filepath.Join(ds, manifests.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds := t.TempDir()
+	for name, md := range map[string]int{"scratch-a": 2, "scratch-b": 3, "scratch-c": 4, "other": 5} {
+		var b bytes.Buffer
+		b.WriteString("\ufeff")
+		for _, r := range recs {
+			p := r.Label
+			if r.Index%md == 0 {
+				p = 1 - p
+			}
+			fmt.Fprintf(&b, "{\"path\": %q, \"prediction\": %d}\n", r.Path, p)
+		}
+		os.WriteFile(filepath.Join(preds, name+".jsonl"), b.Bytes(), 0o644)
+	}
+	plot := filepath.Join(t.TempDir(), "er.png")
+	code, _, stderr = naturalRun(t, "eval", "--manifest", filepath.Join(ds, manifests.ManifestFile), "--baseline", "scratch-*",
+		"--by", "class", "--plot", plot, "--quiet", "--predictions", preds)
+	if code != 0 {
+		t.Fatalf("eval --by class: exit %d: %s", code, stderr)
+	}
+	written, _ := filepath.Glob(filepath.Join(filepath.Dir(plot), "*.png"))
+	if len(written) != 3 {
+		t.Errorf("plots written: %v; want the overall one and one per class", written)
 	}
 }

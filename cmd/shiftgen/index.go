@@ -36,6 +36,9 @@ func indexCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, workersBound, bound{flag: "max-file-bytes", lo: 1, hi: 1 << 50}); err != nil {
+				return err
+			}
 			opt := pipeline.IndexOptions{
 				In: c.String("in"), Out: c.String("out"), Distribution: c.String("distribution"),
 				Workers: c.Int("workers"), MaxFileBytes: c.Int64("max-file-bytes"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),

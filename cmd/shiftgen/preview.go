@@ -29,6 +29,9 @@ func previewCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing --out file"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, bound{flag: "rows", lo: 1, hi: 64}, bound{flag: "cell", lo: 16, hi: 1024, why: "pixels"}); err != nil {
+				return err
+			}
 			if err := refuseExisting(c.String("out"), c.Bool("force")); err != nil {
 				return err
 			}

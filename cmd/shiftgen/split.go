@@ -39,6 +39,9 @@ func splitCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing, non-empty DIR"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, workersBound, bound{flag: "folds", lo: 2, hi: 1000}); err != nil {
+				return err
+			}
 			cfg := supportsplit.Config{
 				Reference: c.String("reference"), Shifted: c.String("shifted"),
 				ReferenceFeatures: c.String("reference-features"), ShiftedFeatures: c.String("shifted-features"),

@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"image/color"
 	"math"
 	"path/filepath"
@@ -235,8 +236,8 @@ func SavePlots(file string, plots ...*plot.Plot) error {
 }
 
 // Plot draws the report's overall result into file and, with By, one more file per
-// field and value beside it, named FILE-STEM.FIELD=VALUE.EXT. It returns the files
-// written.
+// field and value beside it, named FILE-STEM.FIELD=VALUE.EXT (see plotKey). It returns
+// the files written.
 func (r *Report) Plot(file string) ([]string, error) {
 	p, err := NewPlot(&r.Result, r.Title)
 	if err != nil {
@@ -248,18 +249,37 @@ func (r *Report) Plot(file string) ([]string, error) {
 	files := []string{file}
 	ext := filepath.Ext(file)
 	stem := strings.TrimSuffix(file, ext)
+	used := map[string]string{file: "the overall plot"}
 	for _, s := range r.subsets()[1:] {
 		p, err := NewPlot(s.res, fmt.Sprintf("%s, %s = %s", r.Title, s.field, s.value))
 		if err != nil {
 			return nil, err
 		}
-		name := fmt.Sprintf("%s.%s=%s%s", stem, safeName(s.field), safeName(s.value), ext)
+		name := fmt.Sprintf("%s.%s%s", stem, plotKey(s.field, s.value), ext)
+		if prev, dup := used[name]; dup {
+			return nil, fmt.Errorf("plot %s: %s = %s and %s would share the file %s", file, s.field, s.value, prev, name)
+		}
+		used[name] = s.field + " = " + s.value
 		if err := SavePlots(name, p); err != nil {
 			return nil, err
 		}
 		files = append(files, name)
 	}
 	return files, nil
+}
+
+// plotKey names the plot of one field value, FIELD=VALUE, in characters safe in a file
+// name. When making it safe changed the name, a short hash of the field and value
+// follows, so that values differing only in unsafe characters ("a/b", "a b") never
+// share a file.
+func plotKey(field, value string) string {
+	key := safeName(field) + "=" + safeName(value)
+	if key != field+"="+value {
+		h := fnv.New32a()
+		h.Write([]byte(field + "\x00" + value))
+		key += fmt.Sprintf("~%08x", h.Sum32())
+	}
+	return key
 }
 
 // safeName keeps letters, digits, '-', '_' and '.' of s and replaces the rest by '_'.
