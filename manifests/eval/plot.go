@@ -88,8 +88,14 @@ func padRange(s Scale, lo, hi float64) (float64, float64) {
 // the baselines and their fitted line with its 95 % band, y = x dashed, and every other
 // group in its own colour and marker, with a legend.
 func NewPlot(res *Result, title string) (*plot.Plot, error) {
+	p, _, err := newPlot(res, title)
+	return p, err
+}
+
+// newPlot is NewPlot, also returning the figure's legend placer.
+func newPlot(res *Result, title string) (*plot.Plot, *legendPlacer, error) {
 	if len(res.Models) == 0 {
-		return nil, fmt.Errorf("nothing to plot: no models")
+		return nil, nil, fmt.Errorf("nothing to plot: no models")
 	}
 	s := res.Line.Scale
 	p := plot.New()
@@ -127,7 +133,7 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 	}
 	poly, err := plotter.NewPolygon(band)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	poly.Color = color.NRGBA{base.R, base.G, base.B, 0x48}
 	poly.LineStyle = draw.LineStyle{Color: color.Transparent}
@@ -135,7 +141,7 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 
 	fl, err := plotter.NewLine(line)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fl.Color = base
 	fl.Width = vg.Points(1.5)
@@ -149,7 +155,7 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 	}
 	dl, err := plotter.NewLine(diag)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dl.Color = color.RGBA{0x69, 0x69, 0x69, 0xff}
 	dl.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
@@ -181,7 +187,7 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 	for i, g := range all {
 		sc, err := plotter.NewScatter(g.pts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c := palette[i%len(palette)]
 		sc.Color = color.NRGBA{c.R, c.G, c.B, 0xc0}
@@ -199,12 +205,16 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 	// are clipped to the axes when drawn.
 	p.X.Min, p.X.Max = x0, x1
 	p.Y.Min, p.Y.Max = y0, y1
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(8)
-	p.Legend.YOffs = -vg.Points(8)
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	return p, nil
+	// The legend goes where it hides nothing: no point, no line, no band edge.
+	var obstacles plotter.XYs
+	for _, m := range res.Models {
+		obstacles = append(obstacles, plotter.XY{X: clamp(m.RefAcc), Y: clamp(m.ShiftAcc)})
+	}
+	obstacles = append(append(append(obstacles, line...), band...), diag...)
+	lp := &legendPlacer{obstacles: obstacles}
+	p.Add(lp)
+	return p, lp, nil
 }
 
 // SavePlots draws plots side by side, each PlotSize, into file (.png, .svg or .pdf,
