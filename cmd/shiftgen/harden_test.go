@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/shifts"
@@ -807,5 +808,96 @@ func TestSmallThings(t *testing.T) {
 	written, _ := filepath.Glob(filepath.Join(filepath.Dir(plot), "*.png"))
 	if len(written) != 3 {
 		t.Errorf("plots written: %v; want the overall one and one per class", written)
+	}
+}
+
+// TestManners: no progress bar when stderr is not a terminal; an interrupt says what to
+// run next, without Go's error text; a rate only once it has been measured.
+func TestManners(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	root := bigTree(t, 4, 8)
+	out := t.TempDir()
+	args := []string{"generate", "--in", root, "--out", out, "--shift", "vflip", "--shift", "spurious-tint",
+		"--workers", "1", "--tint-table-size", "1000"}
+	cmd := self(args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for countImages(out) < 10 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	msg := stderr.String()
+	if code != exitInterrupted || !strings.Contains(msg, "run the same command with --resume") || strings.Contains(msg, "context canceled") {
+		t.Fatalf("interrupted run: exit %d, stderr %q", code, msg)
+	}
+	// Not a terminal: no bar, no carriage returns.
+	if strings.ContainsAny(msg, "\r█") || strings.Contains(msg, "generate ") {
+		t.Errorf("a progress bar was drawn into a pipe: %q", msg)
+	}
+	if code, _, stderr := naturalRun(t, append(args, "--resume")...); code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+
+	// The rate: none before a second has passed, then images since the start over time.
+	if s := rateText(50, 100, 900*time.Millisecond); s != "" {
+		t.Errorf("rate after 0.9 s: %q", s)
+	}
+	if s := rateText(100, 250, 2*time.Second); s != " (50 img/s, 5s left)" {
+		t.Errorf("rate: %q", s)
+	}
+	var r rate
+	t0 := time.Unix(0, 0)
+	r.text(5000, 10000, t0) // a resumed run: 5000 done before this process started
+	if s := r.text(5100, 10000, t0.Add(2*time.Second)); s != " (50 img/s, 1m38s left)" {
+		t.Errorf("rate after resuming %q; want 50 img/s (100 images in 2 s), not counting the resumed images", s)
+	}
+}
+
+// TestHelpAndSuggestions: help lines state each default once and name values plainly;
+// mistyped shifts, parameters, flags and commands get a suggestion and exit status 2
+// (or 1 for a spec, which is input).
+func TestHelpAndSuggestions(t *testing.T) {
+	for _, c := range []string{"generate", "preview", "eval", "index", "split", "verify", "merge", "list"} {
+		code, out, _ := naturalRun(t, c, "--help")
+		if code != 0 {
+			t.Fatalf("%s --help: exit %d", c, code)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "-") {
+				continue // only the flags' lines
+			}
+			if strings.Count(l, "default") > 1 || strings.Contains(l, "[ --") || strings.Contains(l, "`") ||
+				strings.Contains(l, "(default: 0)") || strings.Contains(l, "(default: false)") {
+				t.Errorf("%s --help: %q", c, l)
+			}
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"genrate"}, exitUsage, "did you mean generate?"},
+		{[]string{"help", "genrate"}, exitUsage, "did you mean generate?"},
+		{[]string{"generate", "--out", t.TempDir(), "--shift", "vflip", "--shfit", "x"}, exitUsage, "unknown flag --shfit; did you mean --shift?"},
+		{[]string{"generate", "--out", t.TempDir(), "--shift", "nigth"}, exitError, "did you mean night?"},
+		{[]string{"generate", "--out", t.TempDir(), "--shift", "night:sevrity=4"}, exitError, "did you mean severity?"},
+		{[]string{"preview", "--out", filepath.Join(t.TempDir(), "p.png"), "--shift", "spurios-tint"}, exitError, "did you mean spurious-tint?"},
+	} {
+		code, _, stderr := naturalRun(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d: %q; want %d and %q", c.args, code, stderr, c.code, c.want)
+		}
 	}
 }

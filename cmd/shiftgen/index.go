@@ -25,10 +25,10 @@ func indexCommand() *cli.Command {
 			"(ImageNet-V2), so labels agree with the reference dataset's.\n" +
 			"Exit status 3 means the manifest was written but some images were unreadable (listed in it).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "in", Usage: "ImageFolder root to index", Required: true},
-			&cli.StringFlag{Name: "out", Usage: "folder for manifest.json and records.jsonl", Required: true},
-			&cli.StringFlag{Name: "distribution", Value: "shifted", Usage: "records' distribution: shifted or reference"},
-			&cli.StringFlag{Name: "classes", Usage: "reference class list: text file (one wnid per line) or a manifest.json"},
+			&cli.StringFlag{Name: "in", Usage: "ImageFolder `ROOT` to index", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "`DIR` for manifest.json, records.jsonl and run.json", Required: true},
+			&cli.StringFlag{Name: "distribution", Value: "shifted", Usage: "records' `DISTRIBUTION`: shifted or reference"},
+			&cli.StringFlag{Name: "classes", Usage: "reference class list `FILE`: text (one wnid per line) or a manifest.json"},
 			&cli.IntFlag{Name: "workers", Usage: "files hashed concurrently (default: all cores)"},
 			&cli.Int64Flag{Name: "max-file-bytes", Value: imageio.DefaultMaxFileBytes, Usage: "refuse, before reading, files larger than this many bytes"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing, non-empty DIR"},
