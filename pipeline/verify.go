@@ -218,10 +218,20 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 		}
 	}
 	// Extra files: anything in the dataset folder that no record names, besides the
-	// dataset's own files. Links are listed, never followed.
-	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+	// dataset's own files. Links are listed, never followed. (The walk is on the folder's
+	// real path rather than root.FS(), whose paths must be UTF-8.)
+	top, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", dir, err)
+	}
+	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		p, _ = filepath.Rel(top, p)
+		p = filepath.ToSlash(p)
+		if p == "." {
+			return nil
 		}
 		if d.IsDir() {
 			if p == WorkDir {

@@ -208,8 +208,8 @@ print("ok", len(rs))
 			t.Errorf("output %q: %v", f, err)
 		}
 	}
-	if code, stdout, _ := naturalRun(t, "verify", "--quiet", ds); code != 0 {
-		t.Fatalf("verify of a fresh dataset: exit %d\n%s", code, stdout)
+	if code, stdout, stderr := naturalRun(t, "verify", "--quiet", ds); code != 0 {
+		t.Fatalf("verify of a fresh dataset: exit %d\n%s%s", code, stdout, stderr)
 	}
 	preds := t.TempDir()
 	script = `
