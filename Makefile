@@ -18,6 +18,7 @@ FUZZTIME ?= 10s
 all: build
 
 build:
+	@test -x $(BIN) || echo "building $(BIN); the first build downloads and compiles the dependencies and can take a few minutes..."
 	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shiftgen
 	@echo "built $(BIN): $$(./$(BIN) version)"
 

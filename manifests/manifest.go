@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // SchemaVersion is the version of the manifest and records format this package writes.
@@ -35,7 +36,7 @@ type Manifest struct {
 	// Codec names the codec that wrote the images.
 	Codec string `json:"codec,omitempty"`
 	// Source is the source root as given on the command line.
-	Source  string  `json:"source"`
+	Source  Name    `json:"source"`
 	Classes []Class `json:"classes"`
 	// Counts has one entry per distribution × split, reference first, splits sorted.
 	Counts  []Count  `json:"counts"`
@@ -92,11 +93,61 @@ type FileRef struct {
 	SHA256 string `json:"sha256"`
 }
 
+// MarshalJSON writes the class with its name in the JSON form of Name.
+func (c Class) MarshalJSON() ([]byte, error) {
+	return marshalNoEscape(struct {
+		Label int  `json:"label"`
+		Name  Name `json:"name"`
+	}{c.Label, Name(c.Name)})
+}
+
+// UnmarshalJSON reads a class, refusing unknown fields.
+func (c *Class) UnmarshalJSON(data []byte) error {
+	var v struct {
+		Label int  `json:"label"`
+		Name  Name `json:"name"`
+	}
+	if err := strictUnmarshal(data, &v); err != nil {
+		return err
+	}
+	c.Label, c.Name = v.Label, string(v.Name)
+	return nil
+}
+
 // Skip is one input that could not be used.
 type Skip struct {
 	Split  string `json:"split"`
 	Source string `json:"source"`
 	Reason string `json:"reason"`
+}
+
+// skipJSON is Skip's JSON form, with the source in the JSON form of Name.
+type skipJSON struct {
+	Split  string `json:"split"`
+	Source Name   `json:"source"`
+	Reason string `json:"reason"`
+}
+
+// MarshalJSON writes the skip with its source in the JSON form of Name.
+func (s Skip) MarshalJSON() ([]byte, error) {
+	return marshalNoEscape(skipJSON{s.Split, Name(s.Source), s.Reason})
+}
+
+// UnmarshalJSON reads a skip, refusing unknown fields.
+func (s *Skip) UnmarshalJSON(data []byte) error {
+	var v skipJSON
+	if err := strictUnmarshal(data, &v); err != nil {
+		return err
+	}
+	*s = Skip{Split: v.Split, Source: string(v.Source), Reason: v.Reason}
+	return nil
+}
+
+// strictUnmarshal decodes data into v, refusing unknown fields.
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // ShardOf marks a shard manifest: shard Index (1-based) of Count.
@@ -135,6 +186,9 @@ func (m *Manifest) Validate() error {
 	}
 	if m.Records.Name == "" {
 		return fmt.Errorf("records.name is missing")
+	}
+	if n := m.Records.Name; strings.ContainsAny(n, "/\\\x00") || n == "." || n == ".." {
+		return fmt.Errorf("records.name %q is not a file name beside the manifest", n)
 	}
 	total := 0
 	for _, c := range m.Counts {

@@ -247,7 +247,7 @@ type lightRecord struct {
 	Split        *string `json:"split"`
 	Index        *int64  `json:"index"`
 	Label        *int64  `json:"label"`
-	Path         *string `json:"path"`
+	Path         *Name   `json:"path"`
 }
 
 // decodeLight decodes the fields of lightRecord into rec, with the checks
@@ -275,7 +275,7 @@ func decodeLight(rec *Record, line []byte) error {
 	if *lr.Split == "" || *lr.Path == "" {
 		return fmt.Errorf("fields \"split\" and \"path\" must not be empty")
 	}
-	rec.Distribution, rec.Split, rec.Index, rec.Label, rec.Path = *lr.Distribution, *lr.Split, int(*lr.Index), int(*lr.Label), *lr.Path
+	rec.Distribution, rec.Split, rec.Index, rec.Label, rec.Path = *lr.Distribution, *lr.Split, int(*lr.Index), int(*lr.Label), string(*lr.Path)
 	return nil
 }
 

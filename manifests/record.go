@@ -63,6 +63,10 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		kb, _ := json.Marshal(k)
 		b.Write(kb)
 		b.WriteByte(':')
+		if n, ok := v.(Name); ok {
+			b.Write(AppendName(nil, string(n)))
+			return nil
+		}
 		vb, err := marshalNoEscape(v)
 		if err != nil {
 			return fmt.Errorf("field %s: %w", k, err)
@@ -70,7 +74,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		b.Write(vb)
 		return nil
 	}
-	vals := []any{r.Distribution, r.Split, r.Index, r.Label, r.Class, r.Source, r.Path, r.Width, r.Height, r.Size, r.SHA256}
+	vals := []any{r.Distribution, r.Split, r.Index, r.Label, Name(r.Class), Name(r.Source), Name(r.Path), r.Width, r.Height, r.Size, r.SHA256}
 	for i, k := range fixed {
 		if err := put(k, vals[i]); err != nil {
 			return nil, err
@@ -120,9 +124,11 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		if !ok {
 			return fmt.Errorf("missing field %q", k)
 		}
-		if err := json.Unmarshal(raw, dst); err != nil {
-			return fmt.Errorf("field %q must be a string", k)
+		v, err := ParseName(raw)
+		if err != nil {
+			return fmt.Errorf("field %q must be a string: %w", k, err)
 		}
+		*dst = v
 		return nil
 	}
 	num := func(k string, dst *int64) error {

@@ -369,6 +369,30 @@ type JournalSkip struct {
 	Skip
 }
 
+// journalSkipJSON is JournalSkip's JSON form, with the source in the JSON form of Name.
+type journalSkipJSON struct {
+	Seq    int    `json:"seq"`
+	Split  string `json:"split"`
+	Source Name   `json:"source"`
+	Reason string `json:"reason"`
+}
+
+// MarshalJSON writes the entry with its sequence number (Skip's own MarshalJSON would
+// otherwise be promoted and drop it).
+func (e JournalSkip) MarshalJSON() ([]byte, error) {
+	return marshalNoEscape(journalSkipJSON{e.Seq, e.Split, Name(e.Source), e.Reason})
+}
+
+// UnmarshalJSON reads an entry written by MarshalJSON, refusing unknown fields.
+func (e *JournalSkip) UnmarshalJSON(data []byte) error {
+	var v journalSkipJSON
+	if err := strictUnmarshal(data, &v); err != nil {
+		return err
+	}
+	*e = JournalSkip{Seq: v.Seq, Skip: Skip{Split: v.Split, Source: string(v.Source), Reason: v.Reason}}
+	return nil
+}
+
 // Skip journals a skipped input (job seq of the plan); without a journal it does
 // nothing (the caller lists skips in the manifest).
 func (w *Writer) Skip(seq int, s Skip) error {

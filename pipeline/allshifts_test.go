@@ -58,7 +58,7 @@ func TestEveryShiftGenerates(t *testing.T) {
 				t.Errorf("%s: last shifted record not marked applied: %v", e.Name, recs[len(recs)-1].Fields)
 			}
 		}
-		rep, err := Verify(context.Background(), dir, true, nil)
+		rep, err := Verify(context.Background(), dir, VerifyOptions{Quick: true})
 		if err != nil || !rep.OK() {
 			t.Errorf("%s: verify: %v %s", e.Name, err, rep.Summary())
 		}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/shiftgen/shiftgen/manifests"
@@ -23,7 +24,7 @@ func (ex *execution) template(si int) (*manifests.Manifest, error) {
 		Preprocess: string(ex.o.Preprocess),
 		Format:     string(ex.o.Format),
 		Codec:      ex.o.Codec.Name(),
-		Source:     ex.o.SourceName,
+		Source:     manifests.Name(ex.o.SourceName),
 	}
 	if ex.o.Format == imageio.JPEG {
 		m.Quality = ex.o.Quality
@@ -39,11 +40,16 @@ func (ex *execution) template(si int) (*manifests.Manifest, error) {
 // (a crash before that point resumes and writes the same files again). A shard writes its
 // shard file instead and keeps its work folder for Merge.
 func (ex *execution) finish(start time.Time) (*Result, error) {
-	res := &Result{Codec: ex.o.Codec.Name(), Skipped: ex.skippedJobs, Shard: ex.o.Shard, Resumed: ex.resumed}
+	res := &Result{Codec: ex.o.Codec.Name(), Shard: ex.o.Shard, Resumed: ex.resumed}
+	skips := skipSet{}
 	for si, ps := range ex.plan.Shifts {
 		w := ex.writers[si]
 		if w == nil {
-			continue // a previous run finished this dataset
+			// A previous run finished this dataset; its skips still count.
+			if err := skips.addFrom(filepath.Join(ex.o.Out, filepath.FromSlash(ps.Dir))); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		m, err := ex.template(si)
 		if err != nil {
@@ -52,6 +58,7 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		st := ex.stats[si]
 		m.Counts = st.counts
 		m.Skipped = manifests.SortSkips(st.skipped)
+		skips.add(m.Skipped)
 		d := DatasetResult{Spec: ps.Spec, Dir: w.Dir(), Skipped: len(m.Skipped)}
 		if d.Manifest, err = w.Finish(m); err != nil {
 			return nil, err
@@ -62,6 +69,7 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		res.Datasets = append(res.Datasets, d)
 		res.Images += d.Images
 	}
+	res.Skipped = len(skips)
 	res.Elapsed = time.Since(start)
 	host, _ := os.Hostname()
 	for _, w := range ex.writers {
@@ -81,4 +89,23 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// skipSet holds distinct skipped inputs (split and source) over several datasets.
+type skipSet map[[2]string]bool
+
+func (s skipSet) add(skips []manifests.Skip) {
+	for _, k := range skips {
+		s[[2]string{k.Split, k.Source}] = true
+	}
+}
+
+// addFrom adds the skips of the finished dataset in dir.
+func (s skipSet) addFrom(dir string) error {
+	m, err := manifests.ReadManifest(filepath.Join(dir, manifests.ManifestFile))
+	if err != nil {
+		return err
+	}
+	s.add(m.Skipped)
+	return nil
 }

@@ -44,6 +44,9 @@ type IndexOptions struct {
 	// Workers is the number of files read and hashed concurrently (0: all cores, see
 	// manifests.WorkerCount). The output does not depend on it.
 	Workers int
+	// MaxFileBytes refuses, before reading them, files larger than this many bytes
+	// (they are skipped and recorded); 0 means imageio.DefaultMaxFileBytes.
+	MaxFileBytes int64
 	// Force replaces an existing, non-empty Out folder.
 	Force bool
 	// FollowSymlinks follows symbolic links in the source.
@@ -51,6 +54,8 @@ type IndexOptions struct {
 	// Progress, if set, is called from one goroutine after each image with the number of
 	// images done and the total.
 	Progress func(done, total int)
+	// Warn, if set, receives warnings for people (entries skipped at class level).
+	Warn func(msg string)
 	// Command is recorded in run.json.
 	Command string
 }
@@ -94,6 +99,9 @@ func (o *IndexOptions) validate() error {
 		o.SourceName = o.In
 	}
 	o.Workers = manifests.WorkerCount(o.Workers)
+	if o.MaxFileBytes < 0 {
+		return fmt.Errorf("--max-file-bytes %d must be positive (0 means the default)", o.MaxFileBytes)
+	}
 	return manifests.CheckNesting(o.Out, "--out", []manifests.Input{{Flag: "--in", Path: o.In}})
 }
 
@@ -126,6 +134,7 @@ func Index(ctx context.Context, o IndexOptions) (*IndexResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	ds.Warn(o.Warn)
 	classes := ds.Classes
 	labels := make([]int, len(ds.Classes))
 	for i := range labels {
@@ -219,7 +228,7 @@ func (ix *indexRun) run(ctx context.Context) error {
 	err := ordered(ctx, ix.total, ix.o.Workers,
 		func(i int) (indexed, error) {
 			_, _, abs := at(i)
-			return indexFile(abs), nil
+			return indexFile(abs, ix.o.MaxFileBytes), nil
 		},
 		func(i int, r indexed) error {
 			sp, src, abs := at(i)
@@ -232,8 +241,8 @@ func (ix *indexRun) run(ctx context.Context) error {
 }
 
 // indexFile reads one image's size from its header and hashes its bytes.
-func indexFile(abs string) indexed {
-	data, err := os.ReadFile(abs)
+func indexFile(abs string, maxBytes int64) indexed {
+	data, err := imageio.ReadFile(abs, maxBytes)
 	if err != nil {
 		return indexed{skip: "cannot read: " + errText(err)}
 	}
@@ -294,7 +303,7 @@ func (ix *indexRun) manifest() (*manifests.Manifest, error) {
 		Generator:  manifests.Generator{Name: "shiftgen", Version: Version},
 		Shift:      manifests.Shift{Name: "index", Spec: "index", Kind: "natural", Params: params},
 		Preprocess: "none",
-		Source:     ix.o.SourceName,
+		Source:     manifests.Name(ix.o.SourceName),
 		Counts:     ix.counts,
 		Skipped:    manifests.SortSkips(ix.skipped),
 	}

@@ -55,6 +55,9 @@ type Options struct {
 	// MaxPixels refuses images whose header declares more pixels; 0 means
 	// DefaultMaxPixels.
 	MaxPixels int64
+	// MaxFileBytes refuses, before reading them, input files larger than this many
+	// bytes (they are skipped and recorded); 0 means imageio.DefaultMaxFileBytes.
+	MaxFileBytes int64
 	// Force replaces an existing, non-empty OUT/<shift> folder.
 	Force bool
 	// Resume continues an interrupted run in the same OUT from its verified work; the
@@ -78,6 +81,9 @@ type Options struct {
 	// Progress, if set, is called from one goroutine after each source image with the
 	// number of output images written so far and the total planned.
 	Progress func(done, total int)
+	// Warn, if set, receives warnings for people, such as entries skipped at class
+	// level (which can change labels); nil drops them.
+	Warn func(msg string)
 	// Command is recorded in run.json.
 	Command string
 }
@@ -124,8 +130,14 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--quality %d is out of range [1, 100]", o.Quality)
 	}
 	o.Workers = manifests.WorkerCount(o.Workers)
-	if o.MaxPixels <= 0 {
+	if o.MaxPixels < 0 || o.MaxFileBytes < 0 {
+		return fmt.Errorf("--max-pixels %d and --max-file-bytes %d must be positive (0 means the default)", o.MaxPixels, o.MaxFileBytes)
+	}
+	if o.MaxPixels == 0 {
 		o.MaxPixels = imageio.DefaultMaxPixels
+	}
+	if o.MaxFileBytes == 0 {
+		o.MaxFileBytes = imageio.DefaultMaxFileBytes
 	}
 	if o.TintTableSize < 0 {
 		return fmt.Errorf("--tint-table-size %d must be positive", o.TintTableSize)

@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"os"
 	"strconv"
 
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
@@ -78,7 +77,7 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 	if !shifts.NeedStyles(specs) {
 		o.StyleImages = ""
 	}
-	styles, err := LoadStyles(o.StyleImages, o.Seed, imageio.DefaultMaxPixels)
+	styles, err := LoadStyles(o.StyleImages, o.Seed, 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +117,7 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 		}
 	}
 	for r, src := range rows {
-		data, err := os.ReadFile(joinSource(sp.Dir, src.Path))
+		data, err := imageio.ReadFile(joinSource(sp.Dir, src.Path), 0)
 		if err != nil {
 			return nil, fmt.Errorf("preview: %w", err)
 		}

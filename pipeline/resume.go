@@ -213,7 +213,6 @@ func (ex *execution) restore() (int, error) {
 		jr.Close()
 		limit = n
 	}
-	skipped := map[int]bool{}
 	for _, si := range resumed {
 		w := ex.writers[si]
 		jr, err := w.ReadJournal()
@@ -231,7 +230,6 @@ func (ex *execution) restore() (int, error) {
 			if skip != nil {
 				st := ex.stats[si]
 				st.skipped = append(st.skipped, skip.Skip)
-				skipped[j.Seq] = true
 				continue
 			}
 			for _, out := range ex.plan.Outputs(j) {
@@ -245,7 +243,6 @@ func (ex *execution) restore() (int, error) {
 			return 0, err
 		}
 	}
-	ex.skippedJobs = len(skipped)
 	ex.done = ex.resumed
 	return limit, nil
 }

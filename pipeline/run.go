@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +73,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	ds.Warn(o.Warn)
 	var specs []string
 	for _, s := range o.Shifts {
 		specs = append(specs, shifts.Expand(s)...)
@@ -79,12 +81,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if !shifts.NeedStyles(specs) {
 		o.StyleImages = "" // unused: neither loaded nor recorded
 	}
-	styles, err := LoadStyles(o.StyleImages, o.Seed, o.MaxPixels)
+	styles, err := LoadStyles(o.StyleImages, o.Seed, o.MaxFileBytes, o.MaxPixels)
 	if err != nil {
 		return nil, err
 	}
 	o.styleDigest = styleDigest(styles)
-	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: o.TintTableSize, FrostTextures: o.FrostTextures, Styles: styles}
+	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: o.TintTableSize, FrostTextures: o.FrostTextures, Styles: styles,
+		LoadImage: func(p string) (*image.RGBA, error) { return imageio.Load(p, o.MaxFileBytes, o.MaxPixels) }}
 	built := make([]shifts.Shift, len(specs))
 	for i, s := range specs {
 		if built[i], err = shifts.New(s, env); err != nil {
@@ -107,7 +110,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	if ex.complete {
-		return &Result{AlreadyComplete: true, Codec: o.Codec.Name(), Elapsed: time.Since(start)}, nil
+		skips := skipSet{}
+		for _, ps := range plan.Shifts {
+			if err := skips.addFrom(filepath.Join(o.Out, filepath.FromSlash(ps.Dir))); err != nil {
+				return nil, err
+			}
+		}
+		return &Result{AlreadyComplete: true, Skipped: len(skips), Codec: o.Codec.Name(), Elapsed: time.Since(start)}, nil
 	}
 	if err := ex.run(ctx); err != nil {
 		ex.close()
@@ -135,10 +144,9 @@ type execution struct {
 	writers  []*manifests.Writer
 	finished []bool
 	stats    []*shiftStats
-	// skippedJobs counts distinct skipped inputs; resumed counts images found done.
-	skippedJobs int
-	resumed     int
-	done        int
+	// resumed counts images found done.
+	resumed int
+	done    int
 	// complete is set when --resume finds every dataset already finished.
 	complete bool
 }
@@ -288,7 +296,7 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 	// from image to image; nothing it holds outlives this call.
 	sc := imageio.GetScratch()
 	defer imageio.PutScratch(sc)
-	data, err := sc.ReadFile(j.Abs)
+	data, err := sc.ReadFile(j.Abs, ex.o.MaxFileBytes)
 	if err != nil {
 		r.skip = "cannot read: " + errText(err)
 		return r, nil
@@ -353,7 +361,6 @@ func (ex *execution) hint(split string) imageio.Hint {
 // appended to its folder's stream.
 func (ex *execution) emit(j *Job, r jobResult) error {
 	if r.skip != "" {
-		ex.skippedJobs++
 		if err := ex.recordSkip(j, r.skip); err != nil {
 			return err
 		}

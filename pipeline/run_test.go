@@ -224,7 +224,7 @@ func TestRefusals(t *testing.T) {
 		want string
 	}{
 		{Options{In: root, Out: filepath.Join(root, "out"), Shifts: []string{"vflip"}}, "inside --in"},
-		{Options{In: root, Out: out, Shifts: []string{"nope"}}, "unknown shift \"nope\"; valid shifts:"},
+		{Options{In: root, Out: out, Shifts: []string{"nope"}}, "unknown shift \"nope\"; `shiftgen list` shows all"},
 		{Options{In: root, Out: out, Shifts: []string{"spurious-tint:p=2"}}, "out of range"},
 		{Options{In: root, Out: out, Shifts: []string{"spurious-tint:q=1"}}, "has no parameter \"q\""},
 		{Options{In: root, Out: out, Shifts: []string{"vflip"}, Format: "gif"}, "unknown --format"},

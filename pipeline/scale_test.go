@@ -244,7 +244,7 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(out, "vflip")
-	rep, err := Verify(context.Background(), dir, false, nil)
+	rep, err := Verify(context.Background(), dir, VerifyOptions{})
 	if err != nil || !rep.OK() || rep.Records != 12 {
 		t.Fatalf("fresh dataset: %+v %v", rep, err)
 	}
@@ -254,7 +254,7 @@ func TestVerify(t *testing.T) {
 	os.WriteFile(flip, b, 0o644)
 	os.Remove(filepath.Join(dir, "reference/val/classb/img2.jpg"))
 	os.WriteFile(filepath.Join(dir, "shifted/val/classb/stray.jpg"), []byte("x"), 0o644)
-	rep, err = Verify(context.Background(), dir, false, nil)
+	rep, err = Verify(context.Background(), dir, VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	// --quick compares sizes only: the flipped byte goes unseen.
-	rep, _ = Verify(context.Background(), dir, true, nil)
+	rep, _ = Verify(context.Background(), dir, VerifyOptions{Quick: true})
 	if len(rep.Changed) != 0 || len(rep.Missing) != 1 {
 		t.Fatalf("quick report %+v", rep)
 	}
@@ -272,7 +272,7 @@ func TestVerify(t *testing.T) {
 	rp := filepath.Join(dir, manifests.RecordsFile)
 	rb, _ := os.ReadFile(rp)
 	os.WriteFile(rp, bytes.Replace(rb, []byte(`"label":1`), []byte(`"label":0`), 1), 0o644)
-	rep, _ = Verify(context.Background(), dir, true, nil)
+	rep, _ = Verify(context.Background(), dir, VerifyOptions{Quick: true})
 	if len(rep.Problems) < 2 {
 		t.Fatalf("damaged records: %+v", rep.Problems)
 	}

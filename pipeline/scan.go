@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/shiftgen/shiftgen/manifests"
 )
 
 // Extensions are the file extensions ImageFolder keeps (compared case-insensitively).
@@ -57,22 +59,30 @@ type Dataset struct {
 
 // SkippedFile is an input that could not be used.
 type SkippedFile struct {
-	Split  string
+	Split string
+	// Path is relative to the split's root.
 	Path   string
 	Reason string
+	// Class is set when the entry is at class level: a class folder that could not be
+	// read, a link among the class folders that leads nowhere, or an image outside any
+	// class folder. Labels may then differ from what the user expects, so callers warn
+	// about these.
+	Class bool
 }
 
 // ScanOptions controls Scan. The zero value follows no symlinks.
 type ScanOptions struct {
-	// FollowSymlinks follows symbolic links to folders and files, even outside the root
-	// (as torchvision does); loops are detected and skipped. When false, links are
-	// recorded as skipped.
+	// FollowSymlinks follows symbolic links to folders and files inside class folders,
+	// even outside the root (as torchvision does); loops are detected and skipped. When
+	// false, such links are recorded as skipped. Class folders that are links to folders
+	// are classes either way, as in ImageFolder.
 	FollowSymlinks bool
 }
 
 // Scan reads root. If root holds "train" and/or "val" folders those are the splits;
 // otherwise root itself is one split named "val". Classes, labels and indices follow
-// torchvision ImageFolder. Every split must have the same class folders.
+// torchvision ImageFolder, names sorted as Python sorts them (manifests.CompareNames)
+// and kept byte-exact. Every split must have the same class folders.
 func Scan(root string, opt ScanOptions) (*Dataset, error) {
 	st, err := os.Stat(root)
 	if err != nil {
@@ -134,6 +144,18 @@ func equal(a, b []string) bool {
 	return true
 }
 
+// Warn calls warn (when set) with one line for each entry skipped at class level.
+func (ds *Dataset) Warn(warn func(string)) {
+	if warn == nil {
+		return
+	}
+	for _, sk := range ds.Skipped {
+		if sk.Class {
+			warn(fmt.Sprintf("warning: %s: skipped %s: %s", ds.Root, splitRel(ds, sk.Split, sk.Path), sk.Reason))
+		}
+	}
+}
+
 // Split returns the split called name, or nil.
 func (ds *Dataset) Split(name string) *Split {
 	for i := range ds.Splits {
@@ -150,25 +172,30 @@ func scanSplit(ds *Dataset, name, dir string, opt ScanOptions) (Split, []string,
 	if err != nil {
 		return sp, nil, fmt.Errorf("scan %s: %w", dir, err)
 	}
+	// A class is every entry that is a folder or a link to one, as ImageFolder's
+	// scandir(...).is_dir() has it; links inside class folders follow opt.
 	var classes []string
 	for _, e := range entries {
-		isDir := e.IsDir()
 		if e.Type()&fs.ModeSymlink != 0 {
 			fi, err := os.Stat(filepath.Join(dir, e.Name()))
-			if err != nil || !fi.IsDir() {
+			if err != nil {
+				ds.Skipped = append(ds.Skipped, SkippedFile{Split: name, Path: e.Name(), Class: true,
+					Reason: "class-level symbolic link leads nowhere (" + errText(err) + "); ImageFolder ignores it, so no class gets its name — fix or remove the link"})
 				continue
 			}
-			if !opt.FollowSymlinks {
-				ds.Skipped = append(ds.Skipped, SkippedFile{Split: name, Path: e.Name(), Reason: "class folder is a symbolic link; not followed without --follow-symlinks"})
-				continue
+			if fi.IsDir() {
+				classes = append(classes, e.Name())
 			}
-			isDir = true
+			continue
 		}
-		if isDir {
+		if e.IsDir() {
 			classes = append(classes, e.Name())
+		} else if IsImageName(e.Name()) {
+			ds.Skipped = append(ds.Skipped, SkippedFile{Split: name, Path: e.Name(), Class: true,
+				Reason: "image outside any class folder; ImageFolder reads images only inside <class>/ folders — move it into one"})
 		}
 	}
-	sort.Strings(classes)
+	sort.Slice(classes, func(i, j int) bool { return manifests.NameLess(classes[i], classes[j]) })
 	for label, c := range classes {
 		files, err := walkClass(ds, name, dir, c, opt)
 		if err != nil {
@@ -206,7 +233,7 @@ func walkClass(ds *Dataset, split, root, class string, opt ScanOptions) ([]strin
 		}
 		entries, err := os.ReadDir(abs)
 		if err != nil {
-			ds.Skipped = append(ds.Skipped, SkippedFile{Split: split, Path: rel, Reason: "cannot read folder: " + errText(err)})
+			ds.Skipped = append(ds.Skipped, SkippedFile{Split: split, Path: rel, Class: rel == class, Reason: "cannot read folder: " + errText(err)})
 			return nil
 		}
 		d := dir{rel: rel}
@@ -237,7 +264,7 @@ func walkClass(ds *Dataset, split, root, class string, opt ScanOptions) ([]strin
 				d.files = append(d.files, e.Name())
 			}
 		}
-		sort.Strings(d.files)
+		sort.Slice(d.files, func(i, j int) bool { return manifests.NameLess(d.files[i], d.files[j]) })
 		dirs = append(dirs, d)
 		for _, s := range subs {
 			if err := visit(s); err != nil {
@@ -249,7 +276,7 @@ func walkClass(ds *Dataset, split, root, class string, opt ScanOptions) ([]strin
 	if err := visit(class); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(dirs, func(i, j int) bool { return dirs[i].rel < dirs[j].rel })
+	sort.SliceStable(dirs, func(i, j int) bool { return manifests.NameLess(dirs[i].rel, dirs[j].rel) })
 	var out []string
 	for _, d := range dirs {
 		for _, f := range d.files {

@@ -30,11 +30,12 @@ const styleSide = 256
 // shifts then refuse to run), GeneratedStyles the generated set for seed, and a folder
 // every image file under it (the ImageFolder extensions, walked in sorted order without
 // following symbolic links), named by its slash-separated path within the folder. Each
-// file goes through the same guarded decoding as the inputs: its header must declare at
-// most maxPixels pixels (0: DefaultMaxPixels) before its pixels are decoded. Images whose
+// file goes through the same guards as the inputs: its size must be at most maxBytes
+// (0: imageio.DefaultMaxFileBytes) before it is read, and its header must declare at most
+// maxPixels pixels (0: imageio.DefaultMaxPixels) before its pixels are decoded. Images whose
 // shorter side exceeds 256 are scaled down to 256 with the antialiased bilinear filter of
 // the preprocessing. Errors name the file and say what to do.
-func LoadStyles(dir string, seed int64, maxPixels int64) (*shifts.StyleSet, error) {
+func LoadStyles(dir string, seed int64, maxBytes, maxPixels int64) (*shifts.StyleSet, error) {
 	switch dir {
 	case "":
 		return nil, nil
@@ -77,7 +78,7 @@ func LoadStyles(dir string, seed int64, maxPixels int64) (*shifts.StyleSet, erro
 	set := &shifts.StyleSet{Source: dir}
 	for _, name := range names {
 		path := filepath.Join(dir, filepath.FromSlash(name))
-		data, err := os.ReadFile(path)
+		data, err := imageio.ReadFile(path, maxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("style image %s: %w", path, err)
 		}

@@ -39,7 +39,7 @@ func styleDir(t *testing.T) string {
 // the refusals, each naming what to do.
 func TestLoadStyles(t *testing.T) {
 	dir := styleDir(t)
-	set, err := LoadStyles(dir, 0, 0)
+	set, err := LoadStyles(dir, 0, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,10 +68,10 @@ func TestLoadStyles(t *testing.T) {
 		t.Errorf("small style pixel %v", p)
 	}
 
-	if set, err := LoadStyles("", 0, 0); set != nil || err != nil {
+	if set, err := LoadStyles("", 0, 0, 0); set != nil || err != nil {
 		t.Errorf("no folder: %v %v", set, err)
 	}
-	gen, err := LoadStyles(GeneratedStyles, 7, 0)
+	gen, err := LoadStyles(GeneratedStyles, 7, 0, 0)
 	if err != nil || gen.Source != "generated:7" || len(gen.Images) != 6 {
 		t.Fatalf("generated: %v %v", gen, err)
 	}
@@ -80,27 +80,27 @@ func TestLoadStyles(t *testing.T) {
 	// refused from its first bytes.
 	huge := t.TempDir()
 	testimage.WriteFile(t, filepath.Join(huge, "huge.png"), testimage.HugePNG(20000, 20000))
-	_, err = LoadStyles(huge, 0, 0)
+	_, err = LoadStyles(huge, 0, 0, 0)
 	if !errors.Is(err, imageio.ErrTooLarge) || !strings.Contains(err.Error(), filepath.Join(huge, "huge.png")) || !strings.Contains(err.Error(), "--max-pixels") {
 		t.Errorf("huge style image: %v", err)
 	}
-	if _, err := LoadStyles(dir, 0, 1000); !errors.Is(err, imageio.ErrTooLarge) || !strings.Contains(err.Error(), "A-big.PNG") {
+	if _, err := LoadStyles(dir, 0, 0, 1000); !errors.Is(err, imageio.ErrTooLarge) || !strings.Contains(err.Error(), "A-big.PNG") {
 		t.Errorf("--max-pixels 1000: %v", err)
 	}
 	broken := t.TempDir()
 	testimage.WriteFile(t, filepath.Join(broken, "x.jpg"), []byte("\xff\xd8 broken"))
-	if _, err := LoadStyles(broken, 0, 0); err == nil || !strings.Contains(err.Error(), "x.jpg") || !strings.Contains(err.Error(), "remove it") {
+	if _, err := LoadStyles(broken, 0, 0, 0); err == nil || !strings.Contains(err.Error(), "x.jpg") || !strings.Contains(err.Error(), "remove it") {
 		t.Errorf("corrupt style image: %v", err)
 	}
 	empty := t.TempDir()
 	testimage.WriteFile(t, filepath.Join(empty, "readme.md"), []byte("#"))
-	if _, err := LoadStyles(empty, 0, 0); err == nil || !strings.Contains(err.Error(), "holds no images") {
+	if _, err := LoadStyles(empty, 0, 0, 0); err == nil || !strings.Contains(err.Error(), "holds no images") {
 		t.Errorf("no images: %v", err)
 	}
-	if _, err := LoadStyles(filepath.Join(dir, "missing"), 0, 0); err == nil || !strings.Contains(err.Error(), "--style-images") {
+	if _, err := LoadStyles(filepath.Join(dir, "missing"), 0, 0, 0); err == nil || !strings.Contains(err.Error(), "--style-images") {
 		t.Errorf("missing folder: %v", err)
 	}
-	if _, err := LoadStyles(filepath.Join(dir, "b-warm.png"), 0, 0); err == nil || !strings.Contains(err.Error(), "not a folder") {
+	if _, err := LoadStyles(filepath.Join(dir, "b-warm.png"), 0, 0, 0); err == nil || !strings.Contains(err.Error(), "not a folder") {
 		t.Errorf("a file: %v", err)
 	}
 	// A folder called "generated" must be written ./generated.
@@ -108,7 +108,7 @@ func TestLoadStyles(t *testing.T) {
 	if err := os.Mkdir("generated", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadStyles(GeneratedStyles, 0, 0); err == nil || !strings.Contains(err.Error(), "./generated") {
+	if _, err := LoadStyles(GeneratedStyles, 0, 0, 0); err == nil || !strings.Contains(err.Error(), "./generated") {
 		t.Errorf("ambiguous generated: %v", err)
 	}
 }

@@ -1,13 +1,16 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,7 +26,8 @@ type VerifyReport struct {
 	Checked string
 	// Missing, Changed and Extra list files relative to Dir, sorted.
 	Missing, Changed, Extra []string
-	// Problems are inconsistencies of the manifest, records or counts.
+	// Problems are inconsistencies of the manifest, records or counts, and record paths
+	// Verify refused to follow.
 	Problems []string
 }
 
@@ -32,29 +36,82 @@ func (r *VerifyReport) OK() bool {
 	return len(r.Missing)+len(r.Changed)+len(r.Extra)+len(r.Problems) == 0
 }
 
+// VerifyOptions configures Verify. The zero value re-hashes every file and confines
+// every file Verify opens to the dataset folder.
+type VerifyOptions struct {
+	// Quick compares sizes only, without re-hashing.
+	Quick bool
+	// Images is the folder an indexed dataset's records point into (the folder given to
+	// `index --in`); records may then name files inside it as well as inside the dataset
+	// folder. Empty: records may name files inside the dataset folder only.
+	Images string
+	// Progress, if set, is called under a lock as files are checked.
+	Progress func(done, total int)
+}
+
+// maxManifest is the largest manifest.json Verify reads (bytes).
+const maxManifest = 256 << 20
+
 // Verify checks a dataset folder against its manifest: the records file's SHA-256 and
 // count, the schema of every record, the per-split and per-class counts, that every
-// record's file exists with its recorded size and SHA-256 (size only when quick), and
-// that no other file is there. progress, if set, is called from one goroutine as files
-// are checked. Errors are returned only when the manifest itself cannot be read;
-// everything else goes into the report.
-func Verify(ctx context.Context, dir string, quick bool, progress func(done, total int)) (*VerifyReport, error) {
-	m, err := manifests.ReadManifest(filepath.Join(dir, manifests.ManifestFile))
+// record's file exists as a regular file with its recorded size and SHA-256 (size only
+// when o.Quick), that no two records name one file, and that no other file is there.
+//
+// It trusts nothing it reads. Every file is opened through an os.Root of the dataset
+// folder (or of o.Images), so nothing outside them is opened: a record path that is
+// absolute, not in clean form or leads out of the folder is reported without being
+// looked at (the report does not say whether such a file exists), and so is a file
+// replaced by a symbolic link. The manifest's kind changes no check. Errors are returned
+// only when the dataset folder or its manifest cannot be read; everything else goes
+// into the report.
+func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, error) {
+	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("verify %s: %w", dir, err)
 	}
-	rep := &VerifyReport{Dir: dir, Checked: "sha256"}
-	if quick {
-		rep.Checked = "size"
+	defer root.Close()
+	mb, err := readRegular(root, manifests.ManifestFile, maxManifest)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %s: %w", dir, manifests.ManifestFile, err)
 	}
-	recPath := filepath.Join(dir, m.Records.Name)
-	if sum, err := fileSHA256(recPath); err != nil {
+	m, err := manifests.ParseManifest(mb)
+	if err != nil {
+		return nil, fmt.Errorf("manifests: %s: %w", filepath.Join(dir, manifests.ManifestFile), err)
+	}
+	v := &verifier{rep: &VerifyReport{Dir: dir, Checked: "sha256"}, data: root}
+	if o.Quick {
+		v.rep.Checked = "size"
+	}
+	if o.Images != "" {
+		if v.images, err = os.OpenRoot(o.Images); err != nil {
+			return nil, fmt.Errorf("verify --images: %w", err)
+		}
+		defer v.images.Close()
+		if v.dirReal, err = manifests.Resolve(dir); err == nil {
+			v.imagesReal, err = manifests.Resolve(o.Images)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+	}
+	rep := v.rep
+	sum, err := rootSHA256(root, m.Records.Name)
+	if err != nil {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %v", m.Records.Name, err))
 		return rep, nil
-	} else if sum != m.Records.SHA256 {
+	}
+	if sum != m.Records.SHA256 {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%s has SHA-256 %s but the manifest says %s", m.Records.Name, sum, m.Records.SHA256))
 	}
-	recs, err := manifests.ReadRecordsFile(recPath)
+	var recs []*manifests.Record
+	f, err := root.Open(m.Records.Name)
+	if err == nil {
+		err = manifests.ReadRecords(ctx, f, filepath.Join(dir, m.Records.Name), manifests.ReadOptions{Workers: 1}, func(r *manifests.Record) error {
+			recs = append(recs, r)
+			return nil
+		})
+		f.Close()
+	}
 	if err != nil {
 		rep.Problems = append(rep.Problems, err.Error())
 		return rep, nil
@@ -67,8 +124,11 @@ func Verify(ctx context.Context, dir string, quick bool, progress func(done, tot
 	for _, c := range m.Counts {
 		counts[c.Distribution+"/"+c.Split] = make([]int, len(m.Classes))
 	}
-	known := map[string]bool{}
-	for _, r := range recs {
+	own := map[string]bool{manifests.ManifestFile: true, m.Records.Name: true, manifests.RunFile: true}
+	known := map[string]bool{}   // dataset-folder files the records name
+	named := map[string]string{} // located file -> the first record naming it
+	targets := make([]target, len(recs))
+	for i, r := range recs {
 		key := r.Distribution + "/" + r.Split
 		if _, ok := counts[key]; !ok {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("record %s is in %s, which the manifest does not count", r.Path, key))
@@ -79,7 +139,24 @@ func Verify(ctx context.Context, dir string, quick bool, progress func(done, tot
 			continue
 		}
 		counts[key][r.Label]++
-		known[filepath.ToSlash(filepath.Clean(r.Path))] = true
+		t, problem := v.locate(r.Path)
+		if problem == "" && t.root == root && (own[t.name] || t.name == WorkDir || strings.HasPrefix(t.name, WorkDir+"/")) {
+			problem = "names one of the dataset's own files, not an image"
+		}
+		if problem != "" {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("record %s/%s/%d: path %q %s; not opened", r.Distribution, r.Split, r.Index, r.Path, problem))
+			continue
+		}
+		id := t.id()
+		if first, dup := named[id]; dup {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("record %s/%s/%d names the same file as record %s: %s", r.Distribution, r.Split, r.Index, first, r.Path))
+			continue
+		}
+		named[id] = fmt.Sprintf("%s/%s/%d", r.Distribution, r.Split, r.Index)
+		if t.root == root {
+			known[t.name] = true
+		}
+		targets[i] = t
 	}
 	for _, c := range m.Counts {
 		got := counts[c.Distribution+"/"+c.Split]
@@ -89,30 +166,20 @@ func Verify(ctx context.Context, dir string, quick bool, progress func(done, tot
 			}
 		}
 	}
-	// Files: existence, size and hash, on the ordered pool, results by record index.
-	status := make([]byte, len(recs)) // 0 ok, 'm' missing, 'c' changed
+	// Files: existence, type, size and hash, on the ordered pool, results by record index.
+	status := make([]string, len(recs)) // "" ok, "m" missing, "c" changed, else a problem
 	done := 0
 	err = ordered(ctx, len(recs), manifests.WorkerCount(0),
-		func(i int) (byte, error) {
-			r := recs[i]
-			p := filepath.Join(dir, filepath.FromSlash(r.Path))
-			fi, err := os.Stat(p)
-			switch {
-			case err != nil:
-				return 'm', nil
-			case fi.Size() != r.Size:
-				return 'c', nil
-			case !quick:
-				if sum, err := fileSHA256(p); err != nil || sum != r.SHA256 {
-					return 'c', nil
-				}
+		func(i int) (string, error) {
+			if targets[i].root == nil {
+				return "", nil
 			}
-			return 0, nil
+			return v.check(targets[i], recs[i], o.Quick), nil
 		},
-		func(i int, s byte) error {
-			status[i] = s
-			if done++; progress != nil {
-				progress(done, len(recs))
+		func(i int, st string) error {
+			status[i] = st
+			if done++; o.Progress != nil {
+				o.Progress(done, len(recs))
 			}
 			return nil
 		})
@@ -121,44 +188,129 @@ func Verify(ctx context.Context, dir string, quick bool, progress func(done, tot
 	}
 	for i, s := range status {
 		switch s {
-		case 'm':
+		case "":
+		case "m":
 			rep.Missing = append(rep.Missing, recs[i].Path)
-		case 'c':
+		case "c":
 			rep.Changed = append(rep.Changed, recs[i].Path)
+		default:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %s; not opened", recs[i].Path, s))
 		}
 	}
-	if m.Shift.Kind == "natural" {
-		return rep, nil // indexed datasets point at files that live elsewhere
+	// Extra files: anything in the dataset folder that no record names, besides the
+	// dataset's own files. Links are listed, never followed. (The walk is on the folder's
+	// real path rather than root.FS(), whose paths must be UTF-8.)
+	top, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", dir, err)
 	}
-	// Extra files: anything below dir that no record names, besides the dataset files.
-	own := map[string]bool{manifests.ManifestFile: true, m.Records.Name: true, manifests.RunFile: true}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
+		p, _ = filepath.Rel(top, p)
+		p = filepath.ToSlash(p)
+		if p == "." {
+			return nil
+		}
 		if d.IsDir() {
-			if rel == WorkDir {
+			if p == WorkDir {
 				rep.Problems = append(rep.Problems, "an unfinished run's journals are still there ("+WorkDir+"/): resume or merge it")
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if !own[rel] && !known[rel] {
-			rep.Extra = append(rep.Extra, rel)
+		if !own[p] && !known[p] {
+			rep.Extra = append(rep.Extra, p)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("verify %s: %w", dir, err)
 	}
 	sort.Strings(rep.Extra)
 	return rep, nil
 }
 
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
+// verifier holds the roots Verify may open files in.
+type verifier struct {
+	rep  *VerifyReport
+	data *os.Root
+	// images, when set, is the root of --images; dirReal and imagesReal are the dataset
+	// folder's and its real absolute paths.
+	images              *os.Root
+	dirReal, imagesReal string
+}
+
+// target is a record's file: a name inside one of the roots.
+type target struct {
+	root *os.Root
+	name string
+}
+
+func (t target) id() string { return fmt.Sprintf("%p\x00%s", t.root, t.name) }
+
+// locate maps a record path onto a root without touching the file system, or says why
+// it will not be opened.
+func (v *verifier) locate(p string) (target, string) {
+	switch {
+	case path.IsAbs(p) || filepath.IsAbs(p):
+		return target{}, "is absolute (records name files relative to the dataset folder)"
+	case strings.IndexByte(p, 0) >= 0 || p != path.Clean(p) || strings.Contains(p, "\\"):
+		return target{}, "is not a clean relative path"
+	case p != ".." && !strings.HasPrefix(p, "../"):
+		return target{root: v.data, name: p}, ""
+	case v.images == nil:
+		return target{}, "leads out of the dataset folder (an indexed dataset's records point into its source: pass --images with the folder given to index --in)"
+	}
+	rel, err := filepath.Rel(v.imagesReal, filepath.Join(v.dirReal, filepath.FromSlash(p)))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return target{}, "leads out of the dataset folder and of --images"
+	}
+	return target{root: v.images, name: filepath.ToSlash(rel)}, ""
+}
+
+// check compares one record's file with the record: "" when it matches, "m" when it is
+// missing, "c" when its size or hash differ, else a problem. A link in the dataset
+// folder is never followed (the dataset holds regular files); one in --images is
+// followed only as far as it stays inside --images.
+func (v *verifier) check(t target, r *manifests.Record, quick bool) string {
+	fi, err := t.root.Lstat(t.name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "m"
+	}
+	if err != nil {
+		return "cannot be looked at inside its folder"
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if t.root == v.data {
+			return "is a symbolic link where the dataset holds a regular file"
+		}
+		if fi, err = t.root.Stat(t.name); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return "m"
+			}
+			return "is a symbolic link leading out of --images"
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return "is not a regular file"
+	}
+	if fi.Size() != r.Size {
+		return "c"
+	}
+	if quick {
+		return ""
+	}
+	if sum, err := rootSHA256(t.root, t.name); err != nil || sum != r.SHA256 {
+		return "c"
+	}
+	return ""
+}
+
+// rootSHA256 hashes the regular file name inside root.
+func rootSHA256(root *os.Root, name string) (string, error) {
+	f, err := openRegularIn(root, name)
 	if err != nil {
 		return "", err
 	}
@@ -168,6 +320,36 @@ func fileSHA256(p string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// openRegularIn opens name inside root, refusing what is not a regular file.
+func openRegularIn(root *os.Root, name string) (*os.File, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, errors.New("not a regular file")
+	}
+	return f, nil
+}
+
+// readRegular reads the regular file name inside root, up to max bytes.
+func readRegular(root *os.Root, name string, max int64) ([]byte, error) {
+	f, err := openRegularIn(root, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	if _, err := io.Copy(&b, io.LimitReader(f, max+1)); err != nil {
+		return nil, err
+	}
+	if int64(b.Len()) > max {
+		return nil, fmt.Errorf("larger than %d bytes; not a manifest", max)
+	}
+	return b.Bytes(), nil
 }
 
 // Summary renders the report for people, one finding a line.

@@ -100,10 +100,8 @@ func TestApplyColourModels(t *testing.T) {
 						}
 						want.R, want.G, want.B = pil(c.C), pil(c.M), pil(c.Y)
 					}
-					if _, ok := src.(*image.YCbCr); ok {
-						// image/draw's YCbCr path uses color.YCbCrToRGB directly.
-						c := src.At(b.Min.X+x, b.Min.Y+y).(color.YCbCr)
-						want.R, want.G, want.B = color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+					if yc, ok := src.(*image.YCbCr); ok {
+						want.R, want.G, want.B = libjpegRGB(yc, b.Min.X+x, b.Min.Y+y)
 					}
 					i := out.PixOffset(x, y)
 					got := color.NRGBA{out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3]}
@@ -153,4 +151,33 @@ func snapshot(img image.Image) []byte {
 		}
 	}
 	return buf
+}
+
+// libjpegRGB is pixel (x, y) of a 4:2:0 image as libjpeg decodes it, written out per
+// pixel: for an image at the origin, chroma upsampled as (9·nearest + 3·horizontal +
+// 3·vertical + diagonal neighbour + 8 or 7) / 16 with the neighbours clamped at the
+// edges (a sub-image repeats its chroma sample), then jdcolor.c's fixed point.
+func libjpegRGB(m *image.YCbCr, x, y int) (uint8, uint8, uint8) {
+	fix := func(v float64) int { return int(v*65536 + 0.5) }
+	clip := func(v int) uint8 { return uint8(max(0, min(255, v))) }
+	cw, ch := (m.Rect.Dx()+1)/2, (m.Rect.Dy()+1)/2
+	chroma := func(pl []uint8) int {
+		if m.Rect.Min != (image.Point{}) {
+			return int(pl[m.COffset(x, y)])
+		}
+		at := func(cx, cy int) int { return int(pl[max(0, min(ch-1, cy))*m.CStride+max(0, min(cw-1, cx))]) }
+		cx, cy := x/2, y/2
+		hx, fy, bias := cx-1, cy-1, 0
+		if x%2 == 1 {
+			hx, bias = cx+1, 1
+		}
+		if y%2 == 1 {
+			fy = cy + 1
+		}
+		return (9*at(cx, cy) + 3*at(hx, cy) + 3*at(cx, fy) + at(hx, fy) + 8 - bias) >> 4
+	}
+	yy, cb, cr := int(m.Y[m.YOffset(x, y)]), chroma(m.Cb)-128, chroma(m.Cr)-128
+	return clip(yy + (fix(1.402)*cr+32768)>>16),
+		clip(yy + (-fix(0.34414)*cb-fix(0.71414)*cr+32768)>>16),
+		clip(yy + (fix(1.772)*cb+32768)>>16)
 }

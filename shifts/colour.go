@@ -114,6 +114,12 @@ func ToRGBAInto(src image.Image, pix []uint8) *image.RGBA {
 	return dst
 }
 
+// ycbcrToRGBA converts a JPEG's YCbCr planes as libjpeg (and so Pillow) does by default:
+// 4:2:0 and 4:2:2 chroma is upsampled with libjpeg's "fancy" triangle filter (each
+// output sample 3/4 of its nearest chroma sample and 1/4 of the next, in both directions
+// for 4:2:0, edges replicated), and every pixel is converted with libjpeg's fixed-point
+// tables. Other subsampling ratios repeat the chroma sample, as libjpeg does for them,
+// and so does a sub-image (whose neighbouring samples are not its own).
 func ycbcrToRGBA(s *image.YCbCr, dst *image.RGBA) {
 	b := s.Rect
 	var hs, vs uint
@@ -138,51 +144,131 @@ func ycbcrToRGBA(s *image.YCbCr, dst *image.RGBA) {
 			for x := 0; x < b.Dx(); x++ {
 				yi := s.YOffset(b.Min.X+x, b.Min.Y+y)
 				ci := s.COffset(b.Min.X+x, b.Min.Y+y)
-				r, g, bl := color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
+				r, g, bl := jpegYCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
 				d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = r, g, bl, 255
 			}
 		}
 		return
 	}
-	w := b.Dx()
+	w, h := b.Dx(), b.Dy()
 	cw := (w + (1 << hs) - 1) >> hs
-	for y := 0; y < b.Dy(); y++ {
+	ch := (h + (1 << vs) - 1) >> vs
+	fancy := hs == 1 && (vs == 0 || vs == 1) && cw > 1
+	var cbRow, crRow []uint8
+	if fancy {
+		cbRow, crRow = make([]uint8, 2*cw), make([]uint8, 2*cw)
+	}
+	for y := 0; y < h; y++ {
 		yrow := s.Y[y*s.YStride : y*s.YStride+w]
-		co := (y >> vs) * s.CStride
-		cb, cr := s.Cb[co:co+cw], s.Cr[co:co+cw]
 		d := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		if !fancy {
+			co := (y >> vs) * s.CStride
+			cb, cr := s.Cb[co:co+cw], s.Cr[co:co+cw]
+			for x, yv := range yrow {
+				r, g, bl := jpegYCbCrToRGB(yv, cb[x>>hs], cr[x>>hs])
+				p := d[4*x : 4*x+4 : 4*x+4]
+				p[0], p[1], p[2], p[3] = r, g, bl, 255
+			}
+			continue
+		}
+		near := y >> vs
+		far := near
+		if vs == 1 {
+			// The next nearest chroma row is above an even row and below an odd one,
+			// the edge rows repeated.
+			if y&1 == 0 {
+				far = max(near-1, 0)
+			} else {
+				far = min(near+1, ch-1)
+			}
+		}
+		for i, pl := range [2][]uint8{s.Cb, s.Cr} {
+			out := cbRow
+			if i == 1 {
+				out = crRow
+			}
+			n := pl[near*s.CStride:][:cw]
+			if vs == 1 {
+				fancyRow2(out, n, pl[far*s.CStride:][:cw])
+			} else {
+				fancyRow1(out, n)
+			}
+		}
 		for x, yv := range yrow {
-			r, g, bl := yCbCrToRGB(yv, cb[x>>hs], cr[x>>hs])
+			r, g, bl := jpegYCbCrToRGB(yv, cbRow[x], crRow[x])
 			p := d[4*x : 4*x+4 : 4*x+4]
 			p[0], p[1], p[2], p[3] = r, g, bl, 255
 		}
 	}
 }
 
-// yCbCrToRGB is color.YCbCrToRGB's arithmetic, written out so that it inlines.
-func yCbCrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
-	yy1 := int32(y) * 0x10101
-	cb1 := int32(cb) - 128
-	cr1 := int32(cr) - 128
-	r := yy1 + 91881*cr1
-	if uint32(r)&0xff000000 == 0 {
-		r >>= 16
-	} else {
-		r = ^(r >> 31)
+// fancyRow1 doubles a chroma row horizontally as libjpeg's h2v1 fancy upsampler: each
+// output is (3·nearest + next + 1 or 2) / 4, the outermost samples repeated.
+func fancyRow1(out, in []uint8) {
+	n := len(in)
+	out[0] = in[0]
+	out[1] = uint8((3*int(in[0]) + int(in[1]) + 2) >> 2)
+	for i := 1; i < n-1; i++ {
+		v := 3 * int(in[i])
+		out[2*i] = uint8((v + int(in[i-1]) + 1) >> 2)
+		out[2*i+1] = uint8((v + int(in[i+1]) + 2) >> 2)
 	}
-	g := yy1 - 22554*cb1 - 46802*cr1
-	if uint32(g)&0xff000000 == 0 {
-		g >>= 16
-	} else {
-		g = ^(g >> 31)
+	out[2*n-2] = uint8((3*int(in[n-1]) + int(in[n-2]) + 1) >> 2)
+	out[2*n-1] = in[n-1]
+}
+
+// fancyRow2 doubles a chroma row horizontally from its nearest row near and next
+// nearest row far as libjpeg's h2v2 fancy upsampler: column sums 3·near + far, then
+// (3·this + neighbour + 8 or 7) / 16, the outermost columns weighing 4·this.
+func fancyRow2(out, near, far []uint8) {
+	n := len(near)
+	sum := func(i int) int { return 3*int(near[i]) + int(far[i]) }
+	this, next := sum(0), sum(1)
+	out[0] = uint8((this*4 + 8) >> 4)
+	out[1] = uint8((this*3 + next + 7) >> 4)
+	last := this
+	this = next
+	for i := 1; i < n-1; i++ {
+		next = sum(i + 1)
+		out[2*i] = uint8((this*3 + last + 8) >> 4)
+		out[2*i+1] = uint8((this*3 + next + 7) >> 4)
+		last, this = this, next
 	}
-	bl := yy1 + 116130*cb1
-	if uint32(bl)&0xff000000 == 0 {
-		bl >>= 16
-	} else {
-		bl = ^(bl >> 31)
+	out[2*n-2] = uint8((this*3 + last + 8) >> 4)
+	out[2*n-1] = uint8((this*4 + 7) >> 4)
+}
+
+// yccTables are libjpeg's YCbCr to RGB tables (jdcolor.c): 16-bit fixed point, rounded
+// to nearest, the +1/2 of the green sum folded into cbG.
+type yccTables struct{ crR, cbB, crG, cbG [256]int32 }
+
+var ycc = func() *yccTables {
+	t := new(yccTables)
+	fix := func(x float64) int32 { return int32(x*(1<<16) + 0.5) }
+	for i := range 256 {
+		x := int32(i - 128)
+		t.crR[i] = (fix(1.40200)*x + 1<<15) >> 16
+		t.cbB[i] = (fix(1.77200)*x + 1<<15) >> 16
+		t.crG[i] = -fix(0.71414) * x
+		t.cbG[i] = -fix(0.34414)*x + 1<<15
 	}
-	return uint8(r), uint8(g), uint8(bl)
+	return t
+}()
+
+// jpegYCbCrToRGB converts one sample with libjpeg's tables.
+func jpegYCbCrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
+	yy := int32(y)
+	return clip32(yy + ycc.crR[cr]), clip32(yy + (ycc.cbG[cb]+ycc.crG[cr])>>16), clip32(yy + ycc.cbB[cb])
+}
+
+func clip32(v int32) uint8 {
+	if uint32(v) <= 255 {
+		return uint8(v)
+	}
+	if v < 0 {
+		return 0
+	}
+	return 255
 }
 
 // straight returns c's colour without alpha premultiplication.

@@ -154,7 +154,7 @@ func corruptionTransforms() []TransformEntry {
 				setFloat(v, "frost_weight", &t.FrostWeight)
 				t.TextureSeed = env.Seed
 				if env.FrostTextures != "" {
-					tex, err := imagenetc.LoadFrostTextures(env.FrostTextures)
+					tex, err := imagenetc.LoadFrostTextures(env.FrostTextures, env.LoadImage)
 					if err != nil {
 						return nil, fmt.Errorf("frost: %w (set --frost-textures to a folder of PNG or JPEG frost images, or leave it unset for procedural textures)", err)
 					}

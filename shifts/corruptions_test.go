@@ -195,6 +195,18 @@ func TestFrostTexturesEnv(t *testing.T) {
 	}
 	env := corruptionEnv
 	env.FrostTextures = dir
+	env.LoadImage = func(p string) (*image.RGBA, error) {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		im, err := png.Decode(f)
+		if err != nil {
+			return nil, err
+		}
+		return ToRGBA(im), nil
+	}
 	c := corruptionOf(t, "frost:severity=5", env)
 	f := c.Params.(imagenetc.Frost)
 	if f.Textures == nil || f.Textures.Len() != 1 {

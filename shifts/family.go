@@ -1,10 +1,7 @@
 package shifts
 
 import (
-	"fmt"
 	"math"
-	"strconv"
-	"strings"
 )
 
 // This file holds what the lighting and style families share: the severity presets'
@@ -34,14 +31,13 @@ func setInt(v Values, name string, dst *int) {
 }
 
 // severityParam describes a parameter whose value comes from the severity table unless
-// set; its doc ends with the five table values (at severities 1..5).
+// set; BySeverity holds the five table values (at severities 1..5).
 func severityParam(name string, t ParamType, lo, hi float64, doc string, at func(i int) float64) Param {
-	vals := make([]string, 5)
+	vals := make([]float64, 5)
 	for i := range vals {
-		vals[i] = strconv.FormatFloat(at(i), 'g', -1, 64)
+		vals[i] = at(i)
 	}
-	return Param{Name: name, Type: t, Min: lo, Max: hi,
-		Doc: fmt.Sprintf("%s; severity 1-5: %s", doc, strings.Join(vals, ", "))}
+	return Param{Name: name, Type: t, Min: lo, Max: hi, Doc: doc, BySeverity: vals}
 }
 
 // withDefault returns a copy of p with another default.

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/shiftgen/shiftgen/shifts/rgba"
@@ -299,9 +298,26 @@ func TestSeverityTables(t *testing.T) {
 				t.Errorf("%s severity %d = %+v, want %+v", e.Name, s, got, rows[s-1])
 			}
 		}
+		// Every derived parameter lists its five table values, as the transform at
+		// each severity holds them.
 		for _, p := range e.Params {
-			if p.Name != "severity" && p.Default == nil && !strings.Contains(p.Doc, "severity 1-5: ") {
-				t.Errorf("%s.%s: doc does not list the severity values: %q", e.Name, p.Name, p.Doc)
+			if p.Name == "severity" || p.Default != nil {
+				continue
+			}
+			if len(p.BySeverity) != 5 {
+				t.Errorf("%s.%s: BySeverity %v; want the 5 table values", e.Name, p.Name, p.BySeverity)
+				continue
+			}
+			for s := 1; s <= 5; s++ {
+				b, _ := json.Marshal(rows[s-1])
+				var m map[string]any
+				json.Unmarshal(b, &m)
+				v, ok := m[p.Name].(float64)
+				if !ok {
+					t.Errorf("%s: the transform has no field %s", e.Name, p.Name)
+				} else if v != p.BySeverity[s-1] {
+					t.Errorf("%s.%s at severity %d: listed %v, the transform holds %v", e.Name, p.Name, s, p.BySeverity[s-1], v)
+				}
 			}
 		}
 	}

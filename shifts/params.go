@@ -30,6 +30,9 @@ type Param struct {
 	// Open marks the range as exclusive at both ends, (Min, Max) instead of [Min, Max].
 	Open bool   `json:"open,omitempty"`
 	Doc  string `json:"doc"`
+	// BySeverity holds, for a parameter derived from severity, its value at severities
+	// 1 to 5 (nil otherwise).
+	BySeverity []float64 `json:"by_severity,omitempty"`
 }
 
 // check validates v against p's type and range.
@@ -58,18 +61,27 @@ func (p Param) RangeString() string {
 	if p.Type == Bool {
 		return "true|false"
 	}
+	lo, hi := strconv.FormatFloat(p.Min, 'f', -1, 64), strconv.FormatFloat(p.Max, 'f', -1, 64)
 	if p.Open {
-		return fmt.Sprintf("(%v, %v)", p.Min, p.Max)
+		return "(" + lo + ", " + hi + ")"
 	}
-	return fmt.Sprintf("[%v, %v]", p.Min, p.Max)
+	return "[" + lo + ", " + hi + "]"
 }
 
-// DefaultString renders p's default for people ("from severity" when derived).
+// DefaultString renders p's default for people; a value derived from severity reads
+// "by severity 1-5: a, b, c, d, e".
 func (p Param) DefaultString() string {
-	if p.Default == nil {
-		return "from severity"
+	if p.Default != nil {
+		return fmt.Sprint(p.Default)
 	}
-	return fmt.Sprint(p.Default)
+	if p.BySeverity == nil {
+		return "set by other parameters"
+	}
+	vals := make([]string, len(p.BySeverity))
+	for i, v := range p.BySeverity {
+		vals[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return "by severity 1-5: " + strings.Join(vals, ", ")
 }
 
 // Values holds a shift's parameter values by name, as numbers (booleans are 0 or 1).
@@ -143,7 +155,11 @@ func resolve(entry string, params []Param, settings map[string]string) (Values, 
 	for _, k := range keys {
 		p, ok := byName[k]
 		if !ok {
-			return nil, fmt.Errorf("shift %s has no parameter %q; valid: %s", entry, k, paramNames(params))
+			var names []string
+			for _, p := range params {
+				names = append(names, p.Name)
+			}
+			return nil, fmt.Errorf("shift %s has no parameter %q%s; valid: %s", entry, k, didYouMean(k, names), paramNames(params))
 		}
 		raw := settings[k]
 		var x float64

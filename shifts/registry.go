@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Entry is one shift the registry offers: its name, kind, a one-line description, its
@@ -91,7 +90,11 @@ func Resolve(spec string) (Entry, Values, error) {
 	}
 	e, ok := Lookup(name)
 	if !ok {
-		return Entry{}, nil, fmt.Errorf("unknown shift %q; valid shifts: %s (see `shiftgen list`)", name, strings.Join(Names(), ", "))
+		names := Names()
+		for _, p := range Presets() {
+			names = append(names, p.Name)
+		}
+		return Entry{}, nil, fmt.Errorf("unknown shift %q%s; `shiftgen list` shows all %d shifts and presets", name, didYouMean(name, names), len(names))
 	}
 	v, err := resolve(name, e.Params, settings)
 	if err != nil {

@@ -49,6 +49,10 @@ type Env struct {
 	// shifts, already decoded by the caller (pipeline loads `--style-images DIR`, or
 	// GeneratedStyles); nil makes those shifts refuse to build, naming the flag.
 	Styles *StyleSet
+	// LoadImage reads and decodes one image file with the caller's guards against
+	// oversized files and headers; the frost corruption loads FrostTextures through it.
+	// Nil refuses FrostTextures.
+	LoadImage func(path string) (*image.RGBA, error)
 }
 
 // A Transform changes the pixels of one image. Apply owns img: it may change it in place

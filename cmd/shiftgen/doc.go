@@ -8,7 +8,7 @@
 //	0   success
 //	1   error (bad input refused, output-side failure)
 //	2   usage error (unknown flag, bad value)
-//	3   generate or index finished but skipped unreadable inputs (listed in the manifest)
+//	3   generate, index or merge finished but skipped inputs (listed in the manifest)
 //	4   verify found missing, changed or extra files
 //	130 interrupted (Ctrl-C or SIGTERM)
 package main

@@ -36,3 +36,46 @@ func refuseExisting(path string, force bool) error {
 	}
 	return nil
 }
+
+// skippedExit returns nil when nothing was skipped, else the exit-status-3 error saying
+// how many inputs were skipped and where the reasons are listed.
+func skippedExit(n int, where string) error {
+	if n == 0 {
+		return nil
+	}
+	what := "inputs"
+	if n == 1 {
+		what = "input"
+	}
+	return exit(fmt.Sprintf("shiftgen: skipped %d %s; the reasons are listed under \"skipped\" in %s", n, what, where), exitSkipped)
+}
+
+// bound is the range [lo, hi] a numeric flag's value must lie in when it is given.
+type bound struct {
+	flag   string
+	lo, hi int64
+	// why, if set, is said after the range (what the value means).
+	why string
+}
+
+// checkBounds refuses, as usage errors, values given for the flags of bs that lie
+// outside their range: a value that cannot be meant is an error, never silently
+// replaced by a default.
+func checkBounds(c *cli.Context, bs ...bound) error {
+	for _, b := range bs {
+		if !c.IsSet(b.flag) {
+			continue
+		}
+		if v := c.Int64(b.flag); v < b.lo || v > b.hi {
+			msg := fmt.Sprintf("--%s %d is out of range: give a value from %d to %d", b.flag, v, b.lo, b.hi)
+			if b.why != "" {
+				msg += " (" + b.why + ")"
+			}
+			return usage(errors.New(msg))
+		}
+	}
+	return nil
+}
+
+// workersBound is the range of every --workers flag (0: all cores).
+var workersBound = bound{flag: "workers", lo: 0, hi: 4096, why: "0 means all cores"}

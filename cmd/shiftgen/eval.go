@@ -26,26 +26,29 @@ func evalCommand() *cli.Command {
 			&cli.StringFlag{Name: "manifest", Usage: "a generated dataset's `MANIFEST` (OUT/SHIFT/manifest.json)"},
 			&cli.StringSliceFlag{Name: "predictions", Aliases: []string{"p"}, Usage: "prediction files or folders (`PATH`: .csv, .jsonl, .npy; model = file stem), repeatable"},
 			&cli.StringSliceFlag{Name: "npy-root", Usage: "`DIST/SPLIT` (or DIR=DIST/SPLIT) whose ImageFolder order .npy rows follow, e.g. reference/val"},
-			&cli.StringFlag{Name: "split", Value: "val", Usage: "split to score"},
+			&cli.StringFlag{Name: "split", Value: "val", Usage: "`SPLIT` to score"},
 			&cli.StringFlag{Name: "models", Usage: "`models.csv` with columns model,group[,baseline,...]"},
 			&cli.StringSliceFlag{Name: "baseline", Usage: "baselines: a `GLOB` on model names or COL=VALUE of --models/--accuracies, repeatable"},
 			&cli.StringFlag{Name: "accuracies", Usage: "`TABLE.csv` of accuracies, one row per model"},
-			&cli.StringFlag{Name: "model-col", Value: "model", Usage: "--accuracies column naming the models"},
-			&cli.StringFlag{Name: "ref-col", Usage: "--accuracies column of reference accuracies"},
-			&cli.StringFlag{Name: "shift-col", Usage: "--accuracies column of shifted accuracies"},
-			&cli.StringFlag{Name: "group-col", Usage: "--accuracies column of model groups"},
-			&cli.StringFlag{Name: "units", Usage: "--accuracies units: percent or fraction (default: auto-detected and stated)"},
+			&cli.StringFlag{Name: "model-col", Value: "model", Usage: "--accuracies `COLUMN` naming the models"},
+			&cli.StringFlag{Name: "ref-col", Usage: "--accuracies `COLUMN` of reference accuracies"},
+			&cli.StringFlag{Name: "shift-col", Usage: "--accuracies `COLUMN` of shifted accuracies"},
+			&cli.StringFlag{Name: "group-col", Usage: "--accuracies `COLUMN` of model groups"},
+			&cli.StringFlag{Name: "units", Usage: "--accuracies `UNITS`: percent or fraction (default: auto-detected and stated)"},
 			&cli.StringSliceFlag{Name: "by", Usage: "repeat everything per value of record `FIELD` (e.g. spurious, tint_class, support)"},
-			&cli.StringFlag{Name: "scale", Value: "probit", Usage: "probit (the paper's) or logit (the ImageNet testbed's)"},
+			&cli.StringFlag{Name: "scale", Value: "probit", Usage: "`SCALE`: probit (the paper's) or logit (the ImageNet testbed's)"},
 			&cli.IntFlag{Name: "bootstrap", Usage: "`N` bootstrap resamples of the baselines (the testbed uses 1000; 0: none)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the bootstrap"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table, csv, json or markdown"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, csv, json or markdown"},
 			&cli.StringFlag{Name: "plot", Usage: "also draw the figure to `FILE` (.png, .svg or .pdf)"},
-			&cli.StringFlag{Name: "title", Usage: "title of the report and plot (default: the shift and its kind)"},
+			&cli.StringFlag{Name: "title", Usage: "`TITLE` of the report and plot (default: the shift and its kind)"},
 			&cli.IntFlag{Name: "workers", Usage: "prediction files read at once (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no notes or warnings on stderr"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, workersBound, bound{flag: "bootstrap", lo: 0, hi: 1_000_000}); err != nil {
+				return err
+			}
 			if !slices.Contains(eval.Formats, c.String("format")) {
 				return usage(fmt.Errorf("--format %q: use one of %s", c.String("format"), strings.Join(eval.Formats, ", ")))
 			}

@@ -22,27 +22,33 @@ func generateCommand() *cli.Command {
 			"records.jsonl and run.json. Without --in it uses the sample embedded in the binary.\n" +
 			"Exit status 3 means the datasets were written but some inputs were skipped (see the manifest).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "in", Usage: "source ImageFolder root (default: the embedded sample)"},
-			&cli.StringFlag{Name: "out", Usage: "output root; each shift writes OUT/<shift>/", Required: true},
-			&cli.StringSliceFlag{Name: "shift", Usage: "shift spec, repeatable: NAME or NAME:key=value,... (see `shiftgen list`)", Required: true},
-			&cli.Int64Flag{Name: "seed", Value: 0, Usage: "seed for every random choice (0 is the paper's)"},
-			&cli.IntFlag{Name: "tint-table-size", Value: 1281167, Usage: "length N of the paper's tint tables"},
-			&cli.StringFlag{Name: "preprocess", Value: "paper", Usage: "paper (val: short side 256 + centre crop 256; train: long side <= 256), imagenet-c (short side 256 + centre crop 224) or none"},
-			&cli.StringFlag{Name: "format", Value: "jpeg", Usage: "output format: jpeg or png"},
-			&cli.IntFlag{Name: "quality", Usage: "JPEG quality (default 95; 85 with --layout imagenet-c)"},
-			&cli.StringFlag{Name: "layout", Value: "default", Usage: "default or imagenet-c (<corruption>/<severity>/<wnid>/<file>, shifted val only; implies --preprocess imagenet-c)"},
+			&cli.StringFlag{Name: "in", Usage: "source ImageFolder `ROOT` (default: the embedded sample)"},
+			&cli.StringFlag{Name: "out", Usage: "output root `OUT`; each shift writes OUT/<shift>/", Required: true},
+			&cli.StringSliceFlag{Name: "shift", Usage: "shift `SPEC`: NAME or NAME:key=value,...; repeatable (names: shiftgen list)", Required: true},
+			&cli.Int64Flag{Name: "seed", Value: 0, Usage: "seed of every random choice (0, the default, is the paper's)"},
+			&cli.IntFlag{Name: "tint-table-size", Value: 1281167, Usage: "length of the paper's tint tables (default: ImageNet's train size, 1281167)"},
+			&cli.StringFlag{Name: "preprocess", Value: "paper", Usage: "preprocessing `P`: paper (val: short side 256, centre crop 256; train: long side at most 256), imagenet-c (short side 256, centre crop 224) or none"},
+			&cli.StringFlag{Name: "format", Value: "jpeg", Usage: "output `FORMAT`: jpeg or png"},
+			&cli.IntFlag{Name: "quality", Usage: "JPEG quality, 1 to 100 (default: 95; 85 with --layout imagenet-c)"},
+			&cli.StringFlag{Name: "layout", Value: "default", Usage: "`LAYOUT`: default, or imagenet-c (<corruption>/<severity>/<wnid>/<file>, shifted val only; implies --preprocess imagenet-c)"},
 			&cli.IntFlag{Name: "workers", Usage: "concurrent workers (default: all cores)"},
 			&cli.Int64Flag{Name: "max-pixels", Value: imageio.DefaultMaxPixels, Usage: "refuse images whose header declares more pixels"},
+			&cli.Int64Flag{Name: "max-file-bytes", Value: imageio.DefaultMaxFileBytes, Usage: "refuse, before reading, input files larger than this many bytes"},
 			&cli.BoolFlag{Name: "force", Usage: "replace existing, non-empty OUT/<shift> folders"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run of the same command (verified work is kept)"},
-			&cli.StringFlag{Name: "shard", Usage: "write only part K/N of the job (or `auto` from Slurm/Kubernetes variables); join with `shiftgen merge`"},
+			&cli.StringFlag{Name: "shard", Usage: "write only part `K/N` of the job (auto: from Slurm or Kubernetes variables); join the parts with shiftgen merge"},
 			&cli.IntFlag{Name: "shards", Usage: "with --shard auto on Kubernetes: the Indexed Job's completions"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "follow symbolic links in the source"},
-			&cli.StringFlag{Name: "frost-textures", Usage: "folder of your own frost images for the frost corruption"},
+			&cli.StringFlag{Name: "frost-textures", Usage: "`DIR` of your own frost images for the frost corruption (default: procedural textures)"},
 			styleImagesFlag,
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, bound{flag: "quality", lo: 1, hi: 100}, workersBound,
+				bound{flag: "max-pixels", lo: 1, hi: 1 << 40}, bound{flag: "max-file-bytes", lo: 1, hi: 1 << 50},
+				bound{flag: "tint-table-size", lo: 1, hi: 1 << 27}, bound{flag: "shards", lo: 1, hi: 1 << 20}); err != nil {
+				return err
+			}
 			root, name, cleanup, err := inputRoot(c.String("in"))
 			if err != nil {
 				return err
@@ -62,8 +68,9 @@ func generateCommand() *cli.Command {
 				Seed: c.Int64("seed"), TintTableSize: c.Int("tint-table-size"),
 				Preprocess: imageio.Preprocess(preprocess), Format: imageio.Format(c.String("format")),
 				Quality: c.Int("quality"), Layout: pipeline.Layout(c.String("layout")), Workers: c.Int("workers"),
-				MaxPixels: c.Int64("max-pixels"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
+				MaxPixels: c.Int64("max-pixels"), MaxFileBytes: c.Int64("max-file-bytes"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
 				FrostTextures: c.String("frost-textures"), StyleImages: styleImages(c), Resume: c.Bool("resume"), Shard: shard, Progress: progress, Command: strings.Join(os.Args, " "),
+				Warn: warner(false),
 			}
 			res, err := pipeline.Run(c.Context, opt)
 			finish()
@@ -72,7 +79,7 @@ func generateCommand() *cli.Command {
 			}
 			if res.AlreadyComplete {
 				fmt.Fprintln(os.Stderr, "shiftgen: every dataset is already complete; nothing to resume")
-				return nil
+				return skippedExit(res.Skipped, "each manifest.json")
 			}
 			for _, d := range res.Datasets {
 				fmt.Fprintf(c.App.Writer, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
@@ -82,10 +89,7 @@ func generateCommand() *cli.Command {
 			}
 			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)\n",
 				res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec)
-			if res.Skipped > 0 {
-				return exit(fmt.Sprintf("shiftgen: skipped %d unreadable inputs; reasons are listed under \"skipped\" in each manifest.json", res.Skipped), exitSkipped)
-			}
-			return nil
+			return skippedExit(res.Skipped, "each manifest.json")
 		},
 	}
 }

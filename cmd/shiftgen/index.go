@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shiftgen/shiftgen/pipeline"
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
 )
 
 func indexCommand() *cli.Command {
@@ -24,20 +25,24 @@ func indexCommand() *cli.Command {
 			"(ImageNet-V2), so labels agree with the reference dataset's.\n" +
 			"Exit status 3 means the manifest was written but some images were unreadable (listed in it).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "in", Usage: "ImageFolder root to index", Required: true},
-			&cli.StringFlag{Name: "out", Usage: "folder for manifest.json and records.jsonl", Required: true},
-			&cli.StringFlag{Name: "distribution", Value: "shifted", Usage: "records' distribution: shifted or reference"},
-			&cli.StringFlag{Name: "classes", Usage: "reference class list: text file (one wnid per line) or a manifest.json"},
+			&cli.StringFlag{Name: "in", Usage: "ImageFolder `ROOT` to index", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "`DIR` for manifest.json, records.jsonl and run.json", Required: true},
+			&cli.StringFlag{Name: "distribution", Value: "shifted", Usage: "records' `DISTRIBUTION`: shifted or reference"},
+			&cli.StringFlag{Name: "classes", Usage: "reference class list `FILE`: text (one wnid per line) or a manifest.json"},
 			&cli.IntFlag{Name: "workers", Usage: "files hashed concurrently (default: all cores)"},
+			&cli.Int64Flag{Name: "max-file-bytes", Value: imageio.DefaultMaxFileBytes, Usage: "refuse, before reading, files larger than this many bytes"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing, non-empty DIR"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "follow symbolic links in the source"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, workersBound, bound{flag: "max-file-bytes", lo: 1, hi: 1 << 50}); err != nil {
+				return err
+			}
 			opt := pipeline.IndexOptions{
 				In: c.String("in"), Out: c.String("out"), Distribution: c.String("distribution"),
-				Workers: c.Int("workers"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
-				Command: strings.Join(os.Args, " "),
+				Workers: c.Int("workers"), MaxFileBytes: c.Int64("max-file-bytes"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
+				Command: strings.Join(os.Args, " "), Warn: warner(false),
 			}
 			if f := c.String("classes"); f != "" {
 				classes, err := pipeline.ReadClassList(f)
@@ -54,10 +59,7 @@ func indexCommand() *cli.Command {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "%d images\t%s\n", res.Images, res.Manifest)
-			if res.Skipped > 0 {
-				return exit(fmt.Sprintf("shiftgen: skipped %d unreadable inputs; reasons are listed under \"skipped\" in %s", res.Skipped, res.Manifest), exitSkipped)
-			}
-			return nil
+			return skippedExit(res.Skipped, res.Manifest)
 		},
 	}
 }

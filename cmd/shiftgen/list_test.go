@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/shiftgen/shiftgen/shifts"
 )
@@ -69,9 +71,51 @@ func TestListJSON(t *testing.T) {
 	if outOfSupport < 15 {
 		t.Errorf("%d out-of-support shifts, want at least 15", outOfSupport)
 	}
-	var table bytes.Buffer
-	runTo(context.Background(), []string{"shiftgen", "list"}, &table)
-	if !strings.Contains(table.String(), "spurious-tint") || strings.Count(table.String(), "\n") != len(entries)+1+len(shifts.Presets()) {
-		t.Errorf("table listing:\n%s", table.String())
+}
+
+// TestListText: the plain list has a line per shift and preset within 100 columns; a
+// named shift shows its parameters and its severity table as numbers; a mistyped name
+// gets a suggestion and exit status 2.
+func TestListText(t *testing.T) {
+	code, out, _ := naturalRun(t, "list")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 0 || len(lines) != 1+len(shifts.Entries())+len(shifts.Presets())+2 {
+		t.Fatalf("exit %d, %d lines:\n%s", code, len(lines), out)
+	}
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n > 100 {
+			t.Errorf("%d columns: %s", n, l)
+		}
+	}
+	code, out, _ = naturalRun(t, "list", "night", "imagenet-c")
+	if code != 0 {
+		t.Fatalf("list night: exit %d", code)
+	}
+	e, _ := shifts.Lookup("night")
+	for _, p := range e.Params {
+		if p.BySeverity == nil {
+			continue
+		}
+		// The parameter's row of the severity table holds its five values.
+		want := p.Name
+		for _, v := range p.BySeverity {
+			want += " " + strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		found := false
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Join(strings.Fields(l), " ") == want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no severity row %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "from severity") || !strings.Contains(out, "imagenet-c (preset of 75 shifts)") {
+		t.Errorf("list night imagenet-c:\n%s", out)
+	}
+	code, _, stderr := naturalRun(t, "list", "nigth")
+	if code != exitUsage || !strings.Contains(stderr, "did you mean night?") {
+		t.Errorf("list nigth: exit %d: %s", code, stderr)
 	}
 }

@@ -96,7 +96,7 @@ func TestNaturalShiftCLI(t *testing.T) {
 	}
 	refManifest := filepath.Join(refIdx, manifests.ManifestFile)
 	code, out, errs := naturalRun(t, "index", "--in", filepath.Join(base, "data", "v2"), "--out", v2Idx, "--classes", refManifest, "-q")
-	if code != exitSkipped || !strings.Contains(out, "200 images") || !strings.Contains(errs, "skipped 1 unreadable") {
+	if code != exitSkipped || !strings.Contains(out, "200 images") || !strings.Contains(errs, "skipped 1 input;") {
 		t.Fatalf("index v2: exit %d; want %d: %s%s", code, exitSkipped, out, errs)
 	}
 	v2Manifest := filepath.Join(v2Idx, manifests.ManifestFile)

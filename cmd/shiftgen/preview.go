@@ -20,16 +20,19 @@ func previewCommand() *cli.Command {
 			"and each shift's shifted look. With one shift whose severity is left unset, the columns\n" +
 			"are severities 1 to 5. Columns are marked in-support (blue) or out-of-support (orange).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "in", Usage: "source ImageFolder root (default: the embedded sample)"},
-			&cli.StringSliceFlag{Name: "shift", Usage: "shift spec, repeatable", Required: true},
-			&cli.StringFlag{Name: "out", Usage: "PNG file to write", Required: true},
-			&cli.IntFlag{Name: "rows", Value: 3, Usage: "number of sample images"},
-			&cli.IntFlag{Name: "cell", Value: 160, Usage: "cell size in pixels"},
-			&cli.Int64Flag{Name: "seed", Usage: "seed for random choices"},
+			&cli.StringFlag{Name: "in", Usage: "source ImageFolder `ROOT` (default: the embedded sample)"},
+			&cli.StringSliceFlag{Name: "shift", Usage: "shift `SPEC` shown as a column; repeatable", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "PNG `FILE` to write", Required: true},
+			&cli.IntFlag{Name: "rows", Value: 3, Usage: "number of sample images, 1 to 64"},
+			&cli.IntFlag{Name: "cell", Value: 160, Usage: "cell size in pixels, 16 to 1024"},
+			&cli.Int64Flag{Name: "seed", Usage: "seed of random choices"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing --out file"},
 			styleImagesFlag,
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, bound{flag: "rows", lo: 1, hi: 64}, bound{flag: "cell", lo: 16, hi: 1024, why: "pixels"}); err != nil {
+				return err
+			}
 			if err := refuseExisting(c.String("out"), c.Bool("force")); err != nil {
 				return err
 			}

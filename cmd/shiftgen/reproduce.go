@@ -30,9 +30,9 @@ func reproduceCommand() *cli.Command {
 				"shift (class mix changes) and an out-of-support shift (a new informative coordinate).",
 			Flags: []cli.Flag{
 				&cli.Uint64Flag{Name: "seed", Usage: "seed of the training sets and initialisations"},
-				&cli.StringFlag{Name: "scale", Value: "probit", Usage: "probit or logit"},
+				&cli.StringFlag{Name: "scale", Value: "probit", Usage: "`SCALE`: probit or logit"},
 				&cli.IntFlag{Name: "bootstrap", Usage: "`N` bootstrap resamples of the baselines"},
-				&cli.StringFlag{Name: "format", Value: "table", Usage: "output: table, csv, json or markdown"},
+				&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, csv, json or markdown"},
 				&cli.StringFlag{Name: "plot", Usage: "draw both panels to `FILE` (.png, .svg or .pdf)"},
 			},
 			Action: func(c *cli.Context) error {

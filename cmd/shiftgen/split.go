@@ -24,21 +24,24 @@ func splitCommand() *cli.Command {
 			"log_density_ratio and score); `shiftgen eval --manifest DIR/manifest.json --by support` then\n" +
 			"reports effective robustness on each part.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "reference", Usage: "reference dataset's manifest.json", Required: true},
-			&cli.StringFlag{Name: "shifted", Usage: "shifted dataset's manifest.json", Required: true},
-			&cli.StringFlag{Name: "reference-features", Usage: "reference features: .npy (N×D) or .csv, one row per record"},
-			&cli.StringFlag{Name: "shifted-features", Usage: "shifted features: .npy (N×D) or .csv, one row per record"},
-			&cli.StringFlag{Name: "scores", Usage: "precomputed out-of-fold logits of P(shifted|x), reference records then shifted (instead of features)"},
-			&cli.StringFlag{Name: "out", Usage: "folder for the split dataset's manifest.json and records.jsonl", Required: true},
+			&cli.StringFlag{Name: "reference", Usage: "reference dataset's `MANIFEST`", Required: true},
+			&cli.StringFlag{Name: "shifted", Usage: "shifted dataset's `MANIFEST`", Required: true},
+			&cli.StringFlag{Name: "reference-features", Usage: "reference features `FILE`: .npy (N×D) or .csv, one row per record"},
+			&cli.StringFlag{Name: "shifted-features", Usage: "shifted features `FILE`: .npy (N×D) or .csv, one row per record"},
+			&cli.StringFlag{Name: "scores", Usage: "`FILE` of precomputed out-of-fold logits of P(shifted|x), reference records then shifted (instead of features)"},
+			&cli.StringFlag{Name: "out", Usage: "`DIR` for the split dataset's manifest.json and records.jsonl", Required: true},
 			&cli.Float64Flag{Name: "epsilon", Value: supportsplit.DefaultEpsilon, Usage: "out of support when p_ref/p_shift <= epsilon (the paper's text: 0.2; its notebook: 0.1)"},
 			&cli.IntFlag{Name: "folds", Value: 10, Usage: "cross-fitting folds K"},
 			&cli.Int64Flag{Name: "seed", Value: 0, Usage: "seed of the fold shuffle"},
-			&cli.Float64SliceFlag{Name: "lambda", Usage: "L2 strengths to search, repeatable (default 0.1, 0.01, 0.001, 1e-4, 1e-5)"},
+			&cli.Float64SliceFlag{Name: "lambda", Usage: "L2 strength to search; repeatable (default: 0.1, 0.01, 0.001, 1e-4, 1e-5)"},
 			&cli.IntFlag{Name: "workers", Usage: "goroutines per pass over the features (default: all cores)"},
-			&cli.StringFlag{Name: "plot", Usage: "write the histogram of log density ratios to FILE (.png, .svg or .pdf)"},
+			&cli.StringFlag{Name: "plot", Usage: "write the histogram of log density ratios to `FILE` (.png, .svg or .pdf)"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing, non-empty DIR"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkBounds(c, workersBound, bound{flag: "folds", lo: 2, hi: 1000}); err != nil {
+				return err
+			}
 			cfg := supportsplit.Config{
 				Reference: c.String("reference"), Shifted: c.String("shifted"),
 				ReferenceFeatures: c.String("reference-features"), ShiftedFeatures: c.String("shifted-features"),

@@ -7,7 +7,7 @@ import (
 )
 
 // styleImagesFlag is --style-images, shared by generate and preview.
-var styleImagesFlag = &cli.StringFlag{Name: "style-images", Usage: "folder of style images (paintings, renditions, another camera) for fda, histogram-match and colour-transfer, or `generated` for shiftgen's generated styles (the default with the embedded sample)"}
+var styleImagesFlag = &cli.StringFlag{Name: "style-images", Usage: "`DIR` of style images (paintings, renditions, another camera) for fda, histogram-match and colour-transfer, or \"generated\" for the generated styles (the default with the embedded sample)"}
 
 // styleImages returns --style-images, or the generated styles when neither it nor --in
 // is given: the embedded sample comes with generated styles, a user's dataset needs the

@@ -199,7 +199,8 @@ func cleanPath(p string) string {
 
 // npyOrder lists each distribution's images of the evaluated split in the order in which
 // torchvision's ImageFolder enumerates the folder DIST/SPLIT: class folder by name, then
-// folders in sorted order of their path, then file names sorted. A path that
+// folders in sorted order of their path, then file names sorted (in Python's order of
+// names, manifests.CompareNames). A path that
 // does not start with DIST/SPLIT/ is taken relative to that root as it is.
 func (d *Dataset) npyOrder() [2][]int32 {
 	type key struct {
@@ -218,12 +219,12 @@ func (d *Dataset) npyOrder() [2][]int32 {
 		k := keys[di]
 		sort.SliceStable(k, func(i, j int) bool {
 			if k[i].class != k[j].class {
-				return k[i].class < k[j].class
+				return manifests.NameLess(k[i].class, k[j].class)
 			}
 			if k[i].dir != k[j].dir {
-				return k[i].dir < k[j].dir
+				return manifests.NameLess(k[i].dir, k[j].dir)
 			}
-			return k[i].file < k[j].file
+			return manifests.NameLess(k[i].file, k[j].file)
 		})
 		out[di] = make([]int32, len(k))
 		for i := range k {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -59,11 +59,17 @@ type table struct {
 	lines  []int // line of each row
 }
 
+// maxTable is the largest models or accuracies table read (bytes): a row per model.
+const maxTable = 64 << 20
+
 // readTable reads a whole CSV file with a header line.
 func readTable(file string) (*table, error) {
-	f, err := os.Open(file)
+	f, err := openRegular(file, maxTable)
 	if err != nil {
-		return nil, err
+		if _, ok := err.(*fs.PathError); ok {
+			return nil, err // it names the file
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	defer f.Close()
 	cr := csv.NewReader(f)

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"hash/fnv"
 	"image/color"
 	"math"
 	"path/filepath"
@@ -83,8 +84,14 @@ func padRange(s Scale, lo, hi float64) (float64, float64) {
 // the baselines and their fitted line with its 95 % band, y = x dashed, and every other
 // group in its own colour and marker, with a legend.
 func NewPlot(res *Result, title string) (*plot.Plot, error) {
+	p, _, err := newPlot(res, title)
+	return p, err
+}
+
+// newPlot is NewPlot, also returning the figure's legend placer.
+func newPlot(res *Result, title string) (*plot.Plot, *legendPlacer, error) {
 	if len(res.Models) == 0 {
-		return nil, fmt.Errorf("nothing to plot: no models")
+		return nil, nil, fmt.Errorf("nothing to plot: no models")
 	}
 	s := res.Line.Scale
 	p := plot.New()
@@ -122,7 +129,7 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 	}
 	poly, err := plotter.NewPolygon(band)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	poly.Color = color.NRGBA{base.R, base.G, base.B, 0x48}
 	poly.LineStyle = draw.LineStyle{Color: color.Transparent}
@@ -130,7 +137,7 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 
 	fl, err := plotter.NewLine(line)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fl.Color = base
 	fl.Width = vg.Points(1.5)
@@ -144,7 +151,7 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 	}
 	dl, err := plotter.NewLine(diag)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dl.Color = color.RGBA{0x69, 0x69, 0x69, 0xff}
 	dl.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
@@ -176,7 +183,7 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 	for i, g := range all {
 		sc, err := plotter.NewScatter(g.pts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c := palette[i%len(palette)]
 		sc.Color = color.NRGBA{c.R, c.G, c.B, 0xc0}
@@ -194,12 +201,16 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 	// are clipped to the axes when drawn.
 	p.X.Min, p.X.Max = x0, x1
 	p.Y.Min, p.Y.Max = y0, y1
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(8)
-	p.Legend.YOffs = -vg.Points(8)
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	return p, nil
+	// The legend goes where it hides nothing: no point, no line, no band edge.
+	var obstacles plotter.XYs
+	for _, m := range res.Models {
+		obstacles = append(obstacles, plotter.XY{X: clamp(m.RefAcc), Y: clamp(m.ShiftAcc)})
+	}
+	obstacles = append(append(append(obstacles, line...), band...), diag...)
+	lp := &legendPlacer{obstacles: obstacles}
+	p.Add(lp)
+	return p, lp, nil
 }
 
 // SavePlots draws plots side by side, each PlotSize, into file (.png, .svg or .pdf,
@@ -218,8 +229,8 @@ func SavePlots(file string, plots ...*plot.Plot) error {
 }
 
 // Plot draws the report's overall result into file and, with By, one more file per
-// field and value beside it, named FILE-STEM.FIELD=VALUE.EXT. It returns the files
-// written.
+// field and value beside it, named FILE-STEM.FIELD=VALUE.EXT (see plotKey). It returns
+// the files written.
 func (r *Report) Plot(file string) ([]string, error) {
 	p, err := NewPlot(&r.Result, r.Title)
 	if err != nil {
@@ -231,18 +242,37 @@ func (r *Report) Plot(file string) ([]string, error) {
 	files := []string{file}
 	ext := filepath.Ext(file)
 	stem := strings.TrimSuffix(file, ext)
+	used := map[string]string{file: "the overall plot"}
 	for _, s := range r.subsets()[1:] {
 		p, err := NewPlot(s.res, fmt.Sprintf("%s, %s = %s", r.Title, s.field, s.value))
 		if err != nil {
 			return nil, err
 		}
-		name := fmt.Sprintf("%s.%s=%s%s", stem, safeName(s.field), safeName(s.value), ext)
+		name := fmt.Sprintf("%s.%s%s", stem, plotKey(s.field, s.value), ext)
+		if prev, dup := used[name]; dup {
+			return nil, fmt.Errorf("plot %s: %s = %s and %s would share the file %s", file, s.field, s.value, prev, name)
+		}
+		used[name] = s.field + " = " + s.value
 		if err := SavePlots(name, p); err != nil {
 			return nil, err
 		}
 		files = append(files, name)
 	}
 	return files, nil
+}
+
+// plotKey names the plot of one field value, FIELD=VALUE, in characters safe in a file
+// name. When making it safe changed the name, a short hash of the field and value
+// follows, so that values differing only in unsafe characters ("a/b", "a b") never
+// share a file.
+func plotKey(field, value string) string {
+	key := safeName(field) + "=" + safeName(value)
+	if key != field+"="+value {
+		h := fnv.New32a()
+		h.Write([]byte(field + "\x00" + value))
+		key += fmt.Sprintf("~%08x", h.Sum32())
+	}
+	return key
 }
 
 // safeName keeps letters, digits, '-', '_' and '.' of s and replaces the rest by '_'.

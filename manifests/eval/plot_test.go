@@ -182,3 +182,35 @@ func TestPercentTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestLegendHidesNoData fills the top left of a figure, where the legend used to go,
+// with models: the legend must move to a place that covers none of them, nor any line.
+func TestLegendHidesNoData(t *testing.T) {
+	var pts []Point
+	for i := range 12 {
+		f := float64(i) / 11
+		// Baselines on a line, and a group above them reaching the top left corner.
+		pts = append(pts, Point{Model: fmt.Sprintf("b%d", i), Group: "scratch", Baseline: true,
+			Ref: Acc{Value: 0.3 + 0.6*f}, Shift: Acc{Value: 0.1 + 0.5*f}})
+		pts = append(pts, Point{Model: fmt.Sprintf("m%d", i), Group: "pre-trained",
+			Ref: Acc{Value: 0.3 + 0.25*f}, Shift: Acc{Value: 0.9 - 0.2*f}})
+	}
+	res, _, err := Analyze(pts, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, lp, err := newPlot(res, "legend placement")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.png")
+	if err := SavePlots(file, p); err != nil {
+		t.Fatal(err)
+	}
+	if lp.last == nil {
+		t.Fatal("the legend placer did not run")
+	}
+	if lp.last.hits != 0 || (lp.last.top && lp.last.left) {
+		t.Errorf("legend placed top=%v left=%v over %d points", lp.last.top, lp.last.left, lp.last.hits)
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/shiftgen/shiftgen/manifests"
 )
 
 // Prediction file extensions, lower case.
@@ -95,6 +97,40 @@ func FindPredictions(paths, skip []string) ([]ModelFiles, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Model < out[j].Model })
 	return out, nil
+}
+
+// quoteShort quotes b for a message, cut to its first 60 bytes (with the full length
+// said) so that a huge or binary input cannot flood the terminal.
+func quoteShort(b []byte) string {
+	const keep = 60
+	if len(b) <= keep {
+		return strconv.Quote(string(b))
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(string(b[:keep])), len(b))
+}
+
+// openRegular opens file for reading, refusing what is not a regular file (a device or
+// a pipe named .csv would never end) and, when max > 0, files over max bytes.
+func openRegular(file string, max int64) (*os.File, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s); give a file of predictions", fi.Mode().Type())
+	}
+	if max > 0 && fi.Size() > max {
+		return nil, fmt.Errorf("the file holds %d bytes, more than the %d this reader accepts", fi.Size(), max)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("not a regular file; give a file of predictions")
+	}
+	return f, nil
 }
 
 // stemOf returns a file's base name without its extension.
@@ -207,7 +243,7 @@ func (s *predSet) lookupPath(p []byte) (int32, error) {
 	if _, ok := s.d.other[h.Sum64()]; ok {
 		return 0, errIgnored
 	}
-	return 0, fmt.Errorf("unknown image %q: no record of %s has this path (paths are relative to the dataset folder %s, like %q)", string(p), s.d.recordsPath, s.d.Dir, s.d.images[0].path)
+	return 0, fmt.Errorf("unknown image %s: no record of %s has this path (paths are relative to the dataset folder %s, like %q)", quoteShort(p), s.d.recordsPath, s.d.Dir, s.d.images[0].path)
 }
 
 // lookupIndex finds the image given by distribution, split and index.
@@ -219,11 +255,11 @@ func (s *predSet) lookupIndex(dist, split, index []byte) (int32, error) {
 	case "shifted":
 		di = distShift
 	default:
-		return 0, fmt.Errorf("distribution %q: want reference or shifted", string(dist))
+		return 0, fmt.Errorf("distribution %s: want reference or shifted", quoteShort(dist))
 	}
 	i, err := strconv.Atoi(string(index))
 	if err != nil || i < 0 {
-		return 0, fmt.Errorf("index %q: want a non-negative integer", string(index))
+		return 0, fmt.Errorf("index %s: want a non-negative integer", quoteShort(index))
 	}
 	if string(split) != s.d.Split {
 		return 0, errIgnored
@@ -246,7 +282,7 @@ func (s *predSet) parseLabel(b []byte) (int32, error) {
 	if id, ok := s.d.classID[string(b)]; ok {
 		return id, nil
 	}
-	return 0, fmt.Errorf("prediction %q is neither a label number (0..%d) nor a class name of the manifest (like %q)", string(b), len(s.d.Manifest.Classes)-1, s.d.Manifest.Classes[0].Name)
+	return 0, fmt.Errorf("prediction %s is neither a label number (0..%d) nor a class name of the manifest (like %q)", quoteShort(b), len(s.d.Manifest.Classes)-1, s.d.Manifest.Classes[0].Name)
 }
 
 // atoi parses a non-empty run of decimal digits with an optional sign.
@@ -300,10 +336,10 @@ func parseHeader(fields []string) (columns, error) {
 		}
 	}
 	if c.pred < 0 {
-		return c, fmt.Errorf("the header (%s) has no prediction column; the first line must name the columns, e.g. path,prediction or distribution,split,index,prediction", strings.Join(fields, ","))
+		return c, fmt.Errorf("the header %s has no prediction column; the first line must name the columns, e.g. path,prediction or distribution,split,index,prediction", quoteShort([]byte(strings.Join(fields, ","))))
 	}
 	if c.path < 0 && (c.dist < 0 || c.split < 0 || c.index < 0) {
-		return c, fmt.Errorf("the header (%s) names no image: add a path column (relative to the dataset folder) or distribution, split and index columns", strings.Join(fields, ","))
+		return c, fmt.Errorf("the header %s names no image: add a path column (relative to the dataset folder) or distribution, split and index columns", quoteShort([]byte(strings.Join(fields, ","))))
 	}
 	return c, nil
 }
@@ -344,64 +380,134 @@ func (s *predSet) row(c columns, f [][]byte, line int) error {
 	return s.set(id, p, line)
 }
 
-// readCSV reads a CSV predictions file. Rows without quotes are split by a fast path;
-// quoted rows go through encoding/csv.
+// MaxLine is the longest line (or CSV record) a predictions file may hold, in bytes:
+// far more than any path and prediction need, small enough that a file of one endless
+// line is refused without being held in memory.
+const MaxLine = 1 << 20
+
+// errLongLine reports a line over MaxLine.
+var errLongLine = fmt.Errorf("the line is longer than %d bytes; a prediction file holds one short row per image (is this the right file?)", MaxLine)
+
+// lineReader reads the lines of r, each without its line ending, refusing lines over
+// MaxLine without reading them whole.
+type lineReader struct {
+	br   *bufio.Reader
+	long []byte
+}
+
+func newLineReader(r io.Reader) *lineReader { return &lineReader{br: bufio.NewReaderSize(r, 1<<16)} }
+
+// next returns the next line (valid until the next call), or io.EOF after the last.
+func (l *lineReader) next() ([]byte, error) {
+	b, err := l.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		l.long = append(l.long[:0], b...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if len(l.long) > MaxLine {
+				return nil, errLongLine
+			}
+			b, err = l.br.ReadSlice('\n')
+			l.long = append(l.long, b...)
+		}
+		b = l.long
+	}
+	if len(b) > MaxLine+2 {
+		return nil, errLongLine
+	}
+	if err != nil && (err != io.EOF || len(b) == 0) {
+		return nil, err
+	}
+	return bytes.TrimRight(b, "\r\n"), nil
+}
+
+// readCSV reads a CSV predictions file as RFC 4180 has it: fields may be quoted, and a
+// quoted field may hold commas, quotes (doubled) and line breaks. Rows without quotes
+// are split by a fast path; quoted rows, gathered over as many lines as their quotes
+// span, go through encoding/csv.
 func (s *predSet) readCSV(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<16)
+	lr := newLineReader(r)
 	var c columns
 	var fields [][]byte
-	line := 0
+	var rec []byte
+	line, start := 0, 0
 	for {
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long := append([]byte(nil), b...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				b, err = br.ReadSlice('\n')
-				long = append(long, b...)
+		b, err := lr.next()
+		if err == io.EOF {
+			if rec != nil {
+				return atLine(start, "a quoted field is not closed before the end of the file")
 			}
-			b = long
+			break
 		}
-		if err != nil && err != io.EOF {
+		if err != nil {
 			return atLine(line+1, "%w", err)
 		}
-		if len(b) > 0 {
-			line++
-			b = bytes.TrimRight(b, "\r\n")
-			if line == 1 {
-				b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-				h, herr := csv.NewReader(bytes.NewReader(b)).Read()
-				if herr != nil {
-					return atLine(1, "header: %w", herr)
-				}
-				if c, herr = parseHeader(h); herr != nil {
-					return atLine(1, "%w", herr)
-				}
-			} else if len(b) > 0 {
-				if bytes.IndexByte(b, '"') >= 0 {
-					rec, cerr := csv.NewReader(bytes.NewReader(b)).Read()
-					if cerr != nil {
-						return atLine(line, "%w", cerr)
-					}
-					fields = fields[:0]
-					for _, x := range rec {
-						fields = append(fields, []byte(x))
-					}
-				} else {
-					fields = splitComma(fields[:0], b)
-				}
-				if rerr := s.row(c, fields, line); rerr != nil {
-					return rerr
-				}
+		line++
+		if rec != nil || bytes.IndexByte(b, '"') >= 0 {
+			// A record is whole once its quotes pair up.
+			if rec == nil {
+				start = line
+				rec = append(rec, b...)
+			} else {
+				rec = append(append(rec, '\n'), b...)
 			}
+			if len(rec) > MaxLine {
+				return atLine(start, "%w", errLongLine)
+			}
+			if bytes.Count(rec, []byte{'"'})%2 == 1 {
+				continue
+			}
+			b, rec = rec, nil
+		} else {
+			start = line
 		}
-		if err == io.EOF {
-			break
+		if start == 1 {
+			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+			h, herr := csvFields(b)
+			if herr != nil {
+				return atLine(1, "header: %w", herr)
+			}
+			if c, herr = parseHeader(h); herr != nil {
+				return atLine(1, "%w", herr)
+			}
+			continue
+		}
+		if len(b) == 0 {
+			continue
+		}
+		if bytes.IndexByte(b, '"') >= 0 {
+			f, cerr := csvFields(b)
+			if cerr != nil {
+				return atLine(start, "%w", cerr)
+			}
+			fields = fields[:0]
+			for _, x := range f {
+				fields = append(fields, []byte(x))
+			}
+		} else {
+			fields = splitComma(fields[:0], b)
+		}
+		if rerr := s.row(c, fields, start); rerr != nil {
+			return rerr
 		}
 	}
 	if line == 0 {
 		return fmt.Errorf("the file is empty; it needs a header line and one row per image")
 	}
 	return nil
+}
+
+// csvFields parses one whole CSV record (which may span lines inside quotes).
+func csvFields(b []byte) ([]string, error) {
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.FieldsPerRecord = -1
+	f, err := cr.Read()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cr.Read(); err != io.EOF {
+		return nil, errors.New("one record holds more than one CSV line; close the quotes of every quoted field")
+	}
+	return f, nil
 }
 
 // splitComma splits b at commas into dst, trimming spaces around fields.
@@ -418,7 +524,7 @@ func splitComma(dst [][]byte, b []byte) [][]byte {
 
 // jsonRow is one line of a JSONL predictions file.
 type jsonRow struct {
-	Path         *string         `json:"path"`
+	Path         *manifests.Name `json:"path"`
 	Distribution *string         `json:"distribution"`
 	Split        *string         `json:"split"`
 	Index        json.RawMessage `json:"index"`
@@ -430,14 +536,18 @@ type jsonRow struct {
 // either "path" or "distribution", "split" and "index".
 func (s *predSet) readJSONL(r io.Reader) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<24)
+	sc.Buffer(make([]byte, 64*1024), MaxLine)
 	c := columns{path: 0, dist: -1, split: -1, index: -1, pred: 1, label: -1, n: 2}
 	ci := columns{path: -1, dist: 0, split: 1, index: 2, pred: 3, label: -1, n: 4}
 	line := 0
 	var f [][]byte
 	for sc.Scan() {
 		line++
-		b := bytes.TrimSpace(sc.Bytes())
+		b := sc.Bytes()
+		if line == 1 {
+			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a byte-order mark, as some editors write
+		}
+		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
 			continue
 		}
@@ -478,7 +588,9 @@ func (s *predSet) readJSONL(r io.Reader) error {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return atLine(line+1, "%w", errLongLine)
+	} else if err != nil {
 		return atLine(line+1, "%w", err)
 	}
 	if line == 0 {
@@ -491,8 +603,8 @@ func (s *predSet) readJSONL(r io.Reader) error {
 func rawScalar(raw json.RawMessage) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := manifests.ParseName(raw)
+		if err != nil {
 			return nil, err
 		}
 		return []byte(s), nil
@@ -500,7 +612,7 @@ func rawScalar(raw json.RawMessage) ([]byte, error) {
 	if _, ok := atoi(raw); ok {
 		return raw, nil
 	}
-	return nil, fmt.Errorf("%s is not an integer or a string", raw)
+	return nil, fmt.Errorf("%s is not an integer or a string", quoteShort(raw))
 }
 
 // ReadPredictions reads one model's files and returns its predicted label for every
@@ -538,7 +650,7 @@ func (d *Dataset) ReadPredictions(mf ModelFiles, roots []NPYRoot) (pred []int32,
 }
 
 func (s *predSet) readFile(file string, roots []NPYRoot) error {
-	f, err := os.Open(file)
+	f, err := openRegular(file, 0)
 	if err != nil {
 		return err
 	}

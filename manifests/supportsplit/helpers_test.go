@@ -122,7 +122,7 @@ func writeDataset(t testing.TB, dir, dist string, n int, classes []string) strin
 	m := &manifests.Manifest{
 		Schema: manifests.SchemaVersion, Generator: manifests.Generator{Name: "shiftgen", Version: "test"},
 		Shift:      manifests.Shift{Name: "index", Spec: "index", Kind: "natural", Params: []byte(`{}`)},
-		Preprocess: "none", Source: "data/" + dist, Counts: []manifests.Count{count},
+		Preprocess: "none", Source: manifests.Name("data/" + dist), Counts: []manifests.Count{count},
 		Records: manifests.FileRef{Name: manifests.RecordsFile, Count: nrec, SHA256: sum}, Skipped: []manifests.Skip{},
 	}
 	if n == 0 {

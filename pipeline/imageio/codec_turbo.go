@@ -67,8 +67,9 @@ var turbo = &TurboCodec{}
 // libjpeg-turbo's SIMD code covers) whose result still satisfies the Hint, straight
 // into RGBA. Grayscale JPEGs come out as gray RGB; CMYK and YCCK JPEGs, and JPEGs for
 // which libjpeg-turbo reports an error or a warning (truncated or corrupt data), are
-// decoded by GoCodec, so which files are skipped, and why, is decided as on the pure-Go
-// path. Encode writes baseline JPEG with 4:2:0 chroma subsampling and the accurate DCT
+// decoded by GoCodec, and arithmetic-coded JPEGs, which GoCodec cannot read, are refused
+// as GoCodec refuses them, so which files are skipped, and why, is decided as on the
+// pure-Go path. Encode writes baseline JPEG with 4:2:0 chroma subsampling and the accurate DCT
 // at the given quality, and PNG with GoCodec.
 //
 // With libjpeg-turbo's default (accurate) IDCT and fancy upsampling, a full-scale decode
@@ -196,6 +197,11 @@ func (c *TurboCodec) Decode(data []byte, hint Hint, maxPixels int64) (*image.RGB
 func (c *TurboCodec) decodeInto(data []byte, hint Hint, maxPixels int64, pix []uint8) (*image.RGBA, image.Point, error) {
 	if len(data) < 3 || data[0] != 0xff || data[1] != 0xd8 {
 		return GoCodec{}.decodeInto(data, hint, maxPixels, pix)
+	}
+	// What the pure-Go build cannot decode is refused here too (see checkJPEG), so both
+	// builds skip the same files.
+	if err := checkJPEG(data); err != nil {
+		return nil, image.Point{}, err
 	}
 	t, err := c.handle(true)
 	if err != nil {

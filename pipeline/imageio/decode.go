@@ -19,8 +19,13 @@ import (
 // DefaultMaxPixels is the default limit on an input image's width × height.
 const DefaultMaxPixels = 100_000_000
 
-// ErrTooLarge is returned (wrapped) for images whose header declares more pixels than
-// allowed.
+// DefaultMaxFileBytes is the default limit on an input file's size: 1 GiB, more than
+// an uncompressed 16-bit RGBA image of DefaultMaxPixels (800 MB) takes, so that no image
+// the pixel limit lets through reaches it.
+const DefaultMaxFileBytes = 1 << 30
+
+// ErrTooLarge is returned (wrapped) for files larger than allowed and for images whose
+// header declares more pixels than allowed.
 var ErrTooLarge = errors.New("image too large")
 
 // format is a decoder recognised by its leading bytes, whatever the file's extension
@@ -119,16 +124,102 @@ func decodeAnyInto(data []byte, maxPixels int64, pix []uint8) (*image.RGBA, erro
 	if err != nil {
 		return nil, err
 	}
+	if f.name == "jpeg" {
+		if err := checkJPEG(data); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := f.config(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s header: %w", f.name, err)
+		return nil, explain(f.name, fmt.Errorf("%s header: %w", f.name, err))
 	}
 	if err := checkSize(cfg, maxPixels); err != nil {
 		return nil, err
 	}
 	img, err := f.decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", f.name, err)
+		return nil, explain(f.name, fmt.Errorf("decode %s: %w", f.name, err))
+	}
+	if f.name == "webp" { // lossy WebP: VP8's limited-range YCbCr, as libwebp reads it
+		switch m := img.(type) {
+		case *image.YCbCr:
+			return vp8ToRGBA(m, pix), nil
+		case *image.NYCbCrA:
+			return vp8ToRGBA(&m.YCbCr, pix), nil
+		}
 	}
 	return shifts.ToRGBAInto(img, pix), nil
+}
+
+// Kinds of file Pillow reads and shiftgen's decoders (pure Go, and libjpeg-turbo for
+// JPEG) do not. Both builds refuse the same ones, with the same reason, so that a
+// dataset skips the same inputs whichever codec made it:
+//   - arithmetic-coded JPEG (SOF9 to SOF11, SOF13 to SOF15): libjpeg-turbo decodes it,
+//     image/jpeg does not;
+//   - lossless and hierarchical JPEG (SOF3, SOF5 to SOF7): neither decodes it;
+//   - TIFF with JPEG compression, or in a colour model other than grey, RGB and palette
+//     (CMYK, YCbCr, Lab): golang.org/x/image/tiff does not decode it.
+// Such files are skipped and recorded with a reason that says how to convert them.
+
+// convertHint ends the message for a file shiftgen cannot decode.
+const convertHint = "shiftgen does not decode it (Pillow does): convert it to PNG or baseline JPEG, e.g. Image.open(f).convert('RGB').save('x.png')"
+
+// checkJPEG refuses JPEG frames neither codec of every build decodes.
+func checkJPEG(data []byte) error {
+	sof, ok := jpegSOF(data)
+	if !ok {
+		return nil // let the decoder say what is wrong
+	}
+	switch sof {
+	case 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf:
+		return fmt.Errorf("arithmetic-coded JPEG (SOF%d): %s", sof-0xc0, convertHint)
+	case 0xc3, 0xc5, 0xc6, 0xc7:
+		return fmt.Errorf("lossless or hierarchical JPEG (SOF%d): %s", sof-0xc0, convertHint)
+	}
+	return nil
+}
+
+// jpegSOF returns the frame marker (0xc0 to 0xcf, bar DHT, JPG and DAC) of the JPEG in
+// data, walking its marker segments from the start; ok is false when none comes before
+// the first scan.
+func jpegSOF(data []byte) (byte, bool) {
+	i := 2
+	for i+4 <= len(data) {
+		if data[i] != 0xff {
+			return 0, false
+		}
+		m := data[i+1]
+		if m == 0xff { // fill byte
+			i++
+			continue
+		}
+		switch {
+		case m == 0x01 || (m >= 0xd0 && m <= 0xd7): // no length
+			i += 2
+			continue
+		case m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc:
+			return m, true
+		case m == 0xda || m == 0xd9:
+			return 0, false
+		}
+		i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
+	}
+	return 0, false
+}
+
+// explain adds convertHint to the errors of TIFF features golang.org/x/image/tiff does
+// not implement.
+func explain(format string, err error) error {
+	var u tiff.UnsupportedError
+	if format != "tiff" || !errors.As(err, &u) {
+		return err
+	}
+	what := "TIFF using a feature"
+	switch {
+	case u == "compression value 6" || u == "compression value 7":
+		what = "JPEG-compressed TIFF"
+	case u == "color model":
+		what = "TIFF in a colour model other than grey, RGB or palette (CMYK, YCbCr, Lab)"
+	}
+	return fmt.Errorf("%s (%w): %s", what, err, convertHint)
 }

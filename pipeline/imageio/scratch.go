@@ -37,8 +37,31 @@ type Scratch struct {
 	nenc  int
 }
 
-// ReadFile reads the whole file at path.
-func (s *Scratch) ReadFile(path string) ([]byte, error) {
+// ReadFile reads the whole file at path, refusing before reading anything a file that
+// is not a regular file or holds more than maxBytes bytes (0 means
+// DefaultMaxFileBytes); see ReadFile.
+func (s *Scratch) ReadFile(path string, maxBytes int64) ([]byte, error) {
+	b, err := readFile(path, maxBytes, s.file)
+	if err != nil {
+		return nil, err
+	}
+	s.file = keep(b)
+	return b, nil
+}
+
+// ReadFile reads the whole file at path for decoding. It refuses, before reading
+// anything, a file that is not a regular file (a device or a pipe would never end) or
+// whose size is over maxBytes (0 means DefaultMaxFileBytes): the error then wraps
+// ErrTooLarge. A file that grows while being read is cut at maxBytes + 1 bytes, which
+// no decoder accepts as the image it was.
+func ReadFile(path string, maxBytes int64) ([]byte, error) {
+	return readFile(path, maxBytes, nil)
+}
+
+func readFile(path string, maxBytes int64, buf []byte) ([]byte, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFileBytes
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -48,17 +71,21 @@ func (s *Scratch) ReadFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	if fi.Size() > maxBytes {
+		return nil, fmt.Errorf("%w: the file holds %d bytes, over --max-file-bytes %d; raise --max-file-bytes to accept it", ErrTooLarge, fi.Size(), maxBytes)
+	}
 	size := int(fi.Size())
-	if int64(size) != fi.Size() || size < 0 {
-		return nil, fmt.Errorf("file of %d bytes is too large", fi.Size())
-	}
 	// One byte more than the size, so reaching EOF needs no second buffer.
-	if cap(s.file) < size+1 {
-		s.file = make([]byte, 0, size+1)
+	if cap(buf) < size+1 {
+		buf = make([]byte, 0, size+1)
 	}
-	b := s.file[:0]
+	b := buf[:0]
+	r := io.LimitReader(f, maxBytes+1)
 	for {
-		n, err := f.Read(b[len(b):cap(b)])
+		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err == io.EOF {
 			break
@@ -70,8 +97,19 @@ func (s *Scratch) ReadFile(path string) ([]byte, error) {
 			b = append(b, 0)[:len(b)]
 		}
 	}
-	s.file = keep(b)
 	return b, nil
+}
+
+// Load reads and decodes the image file at path with GoCodec, through the same guards
+// as every input: the file size (maxBytes, 0 meaning DefaultMaxFileBytes) before
+// reading, the header's pixel count (maxPixels, 0 meaning DefaultMaxPixels) before
+// decoding. It is for images that are not dataset inputs, such as textures.
+func Load(path string, maxBytes, maxPixels int64) (*image.RGBA, error) {
+	data, err := ReadFile(path, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAny(data, maxPixels)
 }
 
 // Decode decodes data with c, at a reduced scale when the codec can and hint allows,

@@ -3,9 +3,6 @@ package imagenetc
 import (
 	"fmt"
 	"image"
-	"image/draw"
-	_ "image/jpeg" // frost textures may be JPEG
-	_ "image/png"  // or PNG
 	"math"
 	"math/rand/v2"
 	"os"
@@ -189,10 +186,14 @@ func resizeCubic(src *rgbImage, nw, nh int) *rgbImage {
 }
 
 // LoadFrostTextures reads every PNG and JPEG file in dir (sorted by name) as a frost
-// texture. Frost picks among them uniformly. To reproduce imagecorruptions' choice,
-// which never picks its sixth file (randint(5)) and holds the same picture twice, give
-// it its first five files.
-func LoadFrostTextures(dir string) (*FrostTextures, error) {
+// texture, decoding each with load (which reads and decodes one file; the caller's
+// guards against oversized files and headers live there). Frost picks among them
+// uniformly. To reproduce imagecorruptions' choice, which never picks its sixth file
+// (randint(5)) and holds the same picture twice, give it its first five files.
+func LoadFrostTextures(dir string, load func(path string) (*image.RGBA, error)) (*FrostTextures, error) {
+	if load == nil {
+		return nil, fmt.Errorf("frost textures: no image loader given")
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("frost textures: %w", err)
@@ -210,21 +211,18 @@ func LoadFrostTextures(dir string) (*FrostTextures, error) {
 	}
 	t := &FrostTextures{Source: dir}
 	for _, n := range names {
-		f, err := os.Open(filepath.Join(dir, n))
+		p := filepath.Join(dir, n)
+		rgba, err := load(p)
 		if err != nil {
-			return nil, fmt.Errorf("frost textures: %w", err)
+			return nil, fmt.Errorf("frost textures: %s: %w", p, err)
 		}
-		im, _, err := image.Decode(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("frost textures: decode %s: %w", filepath.Join(dir, n), err)
-		}
-		rgba := image.NewRGBA(image.Rect(0, 0, im.Bounds().Dx(), im.Bounds().Dy()))
-		draw.Draw(rgba, rgba.Rect, im, im.Bounds().Min, draw.Src)
 		ti := rgbImage{w: rgba.Rect.Dx(), h: rgba.Rect.Dy()}
 		ti.pix = make([]uint8, ti.w*ti.h*3)
-		for i := 0; i < ti.w*ti.h; i++ {
-			copy(ti.pix[3*i:3*i+3], rgba.Pix[4*i:4*i+3])
+		for y := 0; y < ti.h; y++ {
+			row := rgba.Pix[rgba.PixOffset(rgba.Rect.Min.X, rgba.Rect.Min.Y+y):]
+			for x := 0; x < ti.w; x++ {
+				copy(ti.pix[3*(y*ti.w+x):3*(y*ti.w+x)+3], row[4*x:4*x+3])
+			}
 		}
 		t.tex = append(t.tex, ti)
 	}

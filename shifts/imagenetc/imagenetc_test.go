@@ -265,7 +265,19 @@ func TestFrostTextures(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a texture"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ft, err := LoadFrostTextures(dir)
+	load := func(p string) (*image.RGBA, error) {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		im, err := png.Decode(f)
+		if err != nil {
+			return nil, err
+		}
+		return im.(*image.RGBA), nil
+	}
+	ft, err := LoadFrostTextures(dir, load)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,10 +294,10 @@ func TestFrostTextures(t *testing.T) {
 			t.Fatalf("pixel %d: %v, want [150 100 50]", i/4, got)
 		}
 	}
-	if _, err := LoadFrostTextures(t.TempDir()); err == nil {
+	if _, err := LoadFrostTextures(t.TempDir(), load); err == nil {
 		t.Error("an empty folder should be an error")
 	}
-	if _, err := LoadFrostTextures(filepath.Join(dir, "missing")); err == nil {
+	if _, err := LoadFrostTextures(filepath.Join(dir, "missing"), load); err == nil {
 		t.Error("a missing folder should be an error")
 	}
 }
