@@ -13,7 +13,7 @@ BIN     := bin/shiftgen
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-go-codec test-slurm demo check check-imports fmt vet bench fuzz clean
+.PHONY: all build install test readme-check test-go-codec test-slurm demo check check-imports fmt vet bench fuzz clean
 
 all: build
 
@@ -22,9 +22,28 @@ build:
 	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shiftgen
 	@echo "built $(BIN): $$(./$(BIN) version)"
 
-## test: the whole test suite with the race detector (the codec this machine builds).
+## install: build bin/shiftgen (with the fast codec when libturbojpeg is found) and copy
+## it to BINDIR: $(PREFIX)/bin when PREFIX is set, else $(go env GOBIN), else the first
+## $(go env GOPATH)/bin, where `go install` puts programs too. Says so if BINDIR is not on
+## the PATH.
+PREFIX ?=
+BINDIR ?= $(if $(PREFIX),$(PREFIX)/bin,$(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin))
+install: build
+	@mkdir -p "$(BINDIR)"
+	@cp $(BIN) "$(BINDIR)/.shiftgen.tmp" && chmod 755 "$(BINDIR)/.shiftgen.tmp" && mv -f "$(BINDIR)/.shiftgen.tmp" "$(BINDIR)/shiftgen"
+	@echo "installed $(BINDIR)/shiftgen"
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; \
+	  *) echo "$(BINDIR) is not on your PATH; add it, e.g. in ~/.profile: export PATH=\"$(BINDIR):\$$PATH\"";; esac
+
+## test: the whole test suite with the race detector (the codec this machine builds),
+## the README check included.
 test:
 	$(GO) test -race -tags "$(TAGS)" $(PKGS)
+
+## readme-check: run the console examples of README.md and of the package READMEs in a
+## fresh clone and compare what they print (cmd/shiftgen/readme_test.go says how).
+readme-check:
+	$(GO) test -tags "$(TAGS)" -count=1 -run '^TestReadme' ./cmd/shiftgen/
 
 ## test-go-codec: the same suite forced onto the pure-Go codec, and the pipeline without
 ## its SIMD resampling passes.

@@ -278,29 +278,10 @@ func evalNPY(t *testing.T, file string, v any) {
 	evalWrite(t, file, b.Bytes())
 }
 
-// TestEvalTestbed runs eval on the published testbed table through the CLI.
+// TestEvalTestbed runs eval on the published testbed table (testdata/testbed) through
+// the CLI.
 func TestEvalTestbed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: reads ../shared")
-	}
-	// ../shared beside the repository root (the folder holding go.mod).
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test's folder")
-		}
-		dir = filepath.Dir(dir)
-	}
-	table := filepath.Join(dir, "..", "shared", "testbed", "natural_shift_top1.csv")
-	if _, err := os.Stat(table); err != nil {
-		t.Skipf("testbed table absent: %v", err)
-	}
+	table := "../../testdata/testbed/natural_shift_top1.csv"
 	code, stdout, stderr := evalRun(t, "eval", "--accuracies", table, "--ref-col", "val", "--shift-col", "imagenetv2-matched-frequency-format-val",
 		"--group-col", "model_type", "--baseline", "used_for_line_fit_heuristic=1", "--format", "csv")
 	if code != 0 {

@@ -8,30 +8,12 @@ import (
 	"testing"
 )
 
-// testbedFile returns ../shared/testbed/natural_shift_top1.csv beside the repository
-// root (the folder holding go.mod), skipping the test when it is absent.
+// testbedFile returns the published testbed table committed in testdata/testbed.
 func testbedFile(t testing.TB) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("short mode: reads ../shared")
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-	f := filepath.Join(dir, "..", "shared", "testbed", "natural_shift_top1.csv")
+	f := filepath.Join("..", "..", "testdata", "testbed", "natural_shift_top1.csv")
 	if _, err := os.Stat(f); err != nil {
-		t.Skipf("testbed table absent: %v", err)
+		t.Fatalf("testbed table: %v", err)
 	}
 	return f
 }
