@@ -239,7 +239,7 @@ func (ex *execution) makeFolders(si int) error {
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			return fmt.Errorf("output %s: %w", p, err)
 		}
-		if r, err := filepath.EvalSymlinks(p); err != nil || r != filepath.Join(real, filepath.FromSlash(d)) {
+		if r, err := filepath.EvalSymlinks(p); err != nil || !samePath(r, filepath.Join(real, filepath.FromSlash(d))) {
 			return fmt.Errorf("output %s is (or lies below) a symbolic link; a dataset folder must hold real folders: remove the link, or rerun with --force", p)
 		}
 	}
@@ -448,4 +448,12 @@ func (ex *execution) folderIndex(ps *PlannedShift, d shifts.Distribution, split 
 		}
 	}
 	panic("pipeline: output for a folder the plan does not have")
+}
+
+// samePath reports whether a and b, each absolute or relative to the working folder,
+// name the same path.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }

@@ -247,3 +247,22 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("--force: %v", err)
 	}
 }
+
+// TestRunRelativeOut writes to an output folder given relative to the working folder, as
+// users type it, fresh and resumed.
+func TestRunRelativeOut(t *testing.T) {
+	root := smallTree(t, 2, 2)
+	t.Chdir(t.TempDir())
+	o := baseOpts(root, "out")
+	o.Shifts = []string{"vflip"}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("out", "vflip", manifests.ManifestFile)); err != nil {
+		t.Fatal(err)
+	}
+	o.Resume = true
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+}
