@@ -30,6 +30,9 @@ type Param struct {
 	// Open marks the range as exclusive at both ends, (Min, Max) instead of [Min, Max].
 	Open bool   `json:"open,omitempty"`
 	Doc  string `json:"doc"`
+	// Drawn marks a per-image draw: left unset, it is drawn for every image and
+	// recorded under this name in the image's record (see Redraw).
+	Drawn bool `json:"drawn,omitempty"`
 }
 
 // check validates v against p's type and range.

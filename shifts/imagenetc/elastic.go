@@ -14,20 +14,29 @@ import (
 type ElasticTransform struct {
 	// Alpha scales the smoothed displacement field.
 	Alpha float64 `json:"alpha"`
+	// Seed seeds the displacement field; nil draws it per image.
+	Seed *uint64 `json:"field_seed,omitempty"`
 }
 
 // ElasticTransformSeverities holds ElasticTransform at severities 1..5.
-var ElasticTransformSeverities = [5]ElasticTransform{{12.5}, {16.25}, {21.25}, {25}, {30}}
+var ElasticTransformSeverities = [5]ElasticTransform{{Alpha: 12.5}, {Alpha: 16.25}, {Alpha: 21.25}, {Alpha: 25}, {Alpha: 30}}
 
-// Corrupt warps img in place. It draws H·W uniforms for the x field,
-// then H·W for the y field.
+// Draw draws the field seed unless it is set.
+func (c ElasticTransform) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the field seed when set.
+func (c ElasticTransform) Draws() map[string]any { return setDraws("field_seed", c.Seed) }
+
+// Corrupt warps img in place. It draws the field seed (Draw); the stream it seeds gives
+// H·W uniforms for the x field, then H·W for the y field.
 func (c ElasticTransform) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c.Seed = drawSeed(c.Seed, r)
 	w, h := dims(img)
 	n := w * h
 	buf := f32pool.get(3 * n)
 	defer f32pool.put(buf)
 	dx, dy, tmp := buf[:n], buf[n:2*n], buf[2*n:]
-	st := newStream(r)
+	st := seeded(c.Seed)
 	lim := float64(h) * 0.005
 	for _, f := range [2][]float32{dx, dy} {
 		for i := range f {

@@ -78,13 +78,10 @@ func row(img *image.RGBA, y, w int) []uint8 {
 	return img.Pix[o : o+4*w : o+4*w]
 }
 
-// stream is a small, fast generator (SplitMix64) seeded from the caller's *rand.Rand,
-// used where a corruption needs hundreds of thousands of draws. It is not safe for
-// concurrent use; each call to Corrupt makes its own.
+// stream is a small, fast generator (SplitMix64) seeded by a seed a corruption draws
+// (see Random), used where a corruption needs hundreds of thousands of draws. It is not
+// safe for concurrent use; each call to Corrupt makes its own.
 type stream struct{ s uint64 }
-
-// newStream seeds a stream with one draw from r.
-func newStream(r *rand.Rand) stream { return stream{s: r.Uint64()} }
 
 // next returns 64 uniformly distributed bits.
 func (s *stream) next() uint64 {

@@ -179,9 +179,9 @@ func TestIdentities(t *testing.T) {
 	src := synthetic(40, 30, 5)
 	zero := 0.0
 	for _, c := range []Corruption{
-		GaussianNoise{0}, SpeckleNoise{0}, ImpulseNoise{0}, Brightness{0}, Saturate{1, 0}, Contrast{1},
+		GaussianNoise{}, SpeckleNoise{}, ImpulseNoise{}, Brightness{0}, Saturate{1, 0}, Contrast{1},
 		Pixelate{1}, GaussianBlur{0}, MotionBlur{Radius: 0, Sigma: 1, Angle: &zero},
-		GlassBlur{0, 0, 0}, Frost{ImageWeight: 1, FrostWeight: 0},
+		GlassBlur{}, Frost{ImageWeight: 1, FrostWeight: 0},
 	} {
 		out := c.Corrupt(cloneRGBA(src), rand.New(rand.NewPCG(1, 1)))
 		if !bytes.Equal(out.Pix, src.Pix) {
@@ -215,7 +215,7 @@ func TestLiterals(t *testing.T) {
 		t.Errorf("saturate: %v, want %v", got.Pix, want)
 	}
 	// Impulse noise with amount 1 replaces every channel by 0 or 255.
-	got = ImpulseNoise{1}.Corrupt(synthetic(16, 16, 1), rand.New(rand.NewPCG(1, 2)))
+	got = ImpulseNoise{Amount: 1}.Corrupt(synthetic(16, 16, 1), rand.New(rand.NewPCG(1, 2)))
 	for i, v := range got.Pix {
 		if i%4 != 3 && v != 0 && v != 255 {
 			t.Fatalf("impulse amount 1: byte %d is %d", i, v)

@@ -35,15 +35,18 @@ var MotionBlurSeverities = [5]MotionBlur{
 	{Radius: 20, Sigma: 15, AngleMin: -45, AngleMax: 45},
 }
 
-// Corrupt blurs img in place. It draws one uniform from r for the angle unless Angle
-// is set.
+// Draw draws the angle unless it is set: one uniform from r.
+func (c MotionBlur) Draw(r *rand.Rand) Random {
+	c.Angle = drawFloat(c.Angle, c.AngleMin, c.AngleMax, r)
+	return c
+}
+
+// Draws returns the angle when set.
+func (c MotionBlur) Draws() map[string]any { return setDraws("angle", c.Angle) }
+
+// Corrupt blurs img in place. It draws the angle unless Angle is set (Draw).
 func (c MotionBlur) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
-	var angle float64
-	if c.Angle != nil {
-		angle = *c.Angle
-	} else {
-		angle = c.AngleMin + float64((c.AngleMax-c.AngleMin)*r.Float64())
-	}
+	angle := *drawFloat(c.Angle, c.AngleMin, c.AngleMax, r)
 	w, h := dims(img)
 	p := motionPlans.get(motionKey{c.Radius, c.Sigma, angle, w, h}, func() *motionPlan {
 		return newMotionPlan(motionTaps(c.Radius, c.Sigma, angle, w, h))

@@ -31,26 +31,38 @@ type Spatter struct {
 	Intensity float64 `json:"intensity"`
 	// Mud selects mud instead of water.
 	Mud bool `json:"mud"`
+	// Seed seeds the liquid field; nil draws it per image.
+	Seed *uint64 `json:"liquid_seed,omitempty"`
 }
 
 // SpatterSeverities holds Spatter at severities 1..5.
 var SpatterSeverities = [5]Spatter{
-	{0.65, 0.3, 4, 0.69, 0.6, false},
-	{0.65, 0.3, 3, 0.68, 0.6, false},
-	{0.65, 0.3, 2, 0.68, 0.5, false},
-	{0.65, 0.3, 1, 0.65, 1.5, true},
-	{0.67, 0.4, 1, 0.65, 1.5, true},
+	{Loc: 0.65, Scale: 0.3, Sigma: 4, Threshold: 0.69, Intensity: 0.6},
+	{Loc: 0.65, Scale: 0.3, Sigma: 3, Threshold: 0.68, Intensity: 0.6},
+	{Loc: 0.65, Scale: 0.3, Sigma: 2, Threshold: 0.68, Intensity: 0.5},
+	{Loc: 0.65, Scale: 0.3, Sigma: 1, Threshold: 0.65, Intensity: 1.5, Mud: true},
+	{Loc: 0.67, Scale: 0.4, Sigma: 1, Threshold: 0.65, Intensity: 1.5, Mud: true},
 }
 
-// Corrupt spatters img in place. It draws H·W normals.
+// Draw draws the liquid seed unless it is set.
+func (c Spatter) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the liquid seed when set.
+func (c Spatter) Draws() map[string]any { return setDraws("liquid_seed", c.Seed) }
+
+// Corrupt spatters img in place. It draws the liquid seed (Draw); the stream it seeds
+// gives H·W normals.
 func (c Spatter) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c.Seed = drawSeed(c.Seed, r)
+	st := seeded(c.Seed)
+	nr := rand.New(&st)
 	w, h := dims(img)
 	n := w * h
 	buf := f32pool.get(2 * n)
 	defer f32pool.put(buf)
 	liquid, tmp := buf[:n], buf[n:]
 	for i := range liquid {
-		liquid[i] = float32(c.Loc + float64(c.Scale*r.NormFloat64()))
+		liquid[i] = float32(c.Loc + float64(c.Scale*nr.NormFloat64()))
 	}
 	if c.Sigma > 0 {
 		k := gaussPlanFor(c.Sigma, 4).k32
