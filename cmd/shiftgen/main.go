@@ -44,6 +44,7 @@ func newApp() *cli.App {
 			indexCommand(),
 			splitCommand(),
 			verifyCommand(),
+			regenerateCommand(),
 			mergeCommand(),
 			versionCommand(),
 		},

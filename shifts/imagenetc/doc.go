@@ -46,13 +46,17 @@
 //
 // Draws come only from the caller's generator, in a documented order per corruption,
 // not from NumPy's streams, so random corruptions match the reference in distribution
-// rather than pixel for pixel. The noises sample the exact distribution of each
-// truncated output byte directly (one alias-table lookup per channel value) instead of
-// drawing a float per channel and truncating; glass blur, elastic transform and fog use
-// a SplitMix64 stream seeded from the generator. Frost ships no photographs: it uses
-// five procedural textures generated from a seed (sizes and channel statistics of the
-// five textures imagecorruptions can pick), or a user's own folder
-// (LoadFrostTextures). MotionBlur's angle is a parameter that Corrupt draws when unset.
+// rather than pixel for pixel. Every random corruption is a Random: it makes its
+// per-image choices first, before looking at the image (an angle, a texture and crop,
+// or the seed of a field too large to list), and each is a parameter Corrupt draws
+// only when it is unset, so a set of recorded draws rebuilds the corruption that made
+// an image. The noises sample the exact distribution of each truncated output byte
+// directly (one alias-table lookup per channel value) instead of drawing a float per
+// channel and truncating; the fields of glass blur, elastic transform, fog, snow,
+// spatter and the noises come from a SplitMix64 stream started by their seed. Frost
+// ships no photographs: it uses five procedural textures generated from a seed (sizes
+// and channel statistics of the five textures imagecorruptions can pick), or a user's
+// own folder (LoadFrostTextures).
 //
 // # Speed and determinism
 //
