@@ -31,7 +31,10 @@ func (c GaussianBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 	return img
 }
 
-var u8pool pool[uint8]
+var (
+	u8pool  pool[uint8]
+	u32pool pool[uint32]
+)
 
 // getRGB copies img's colour bytes into a packed w·h·3 slice.
 func getRGB(img *image.RGBA, dst []uint8) {

@@ -338,3 +338,21 @@ func TestMotionAngle(t *testing.T) {
 	m.Angle = &a
 	m.Corrupt(synthetic(32, 32, 1), nil) // must not touch the nil generator
 }
+
+// TestBoxDivisions checks the shortcuts Pixelate takes for spans of one and two
+// pixels against Pillow's fixed-point division they replace.
+func TestBoxDivisions(t *testing.T) {
+	for n := 1; n <= 2; n++ {
+		b := boxSpan{n: n, k: int32(0.5 + float64((1/float64(n))*(1<<22)))}
+		for s := 0; s <= 255*n; s++ {
+			want := b.div(int32(s))
+			got := uint8(s)
+			if n == 2 {
+				got = uint8((s + 1) >> 1)
+			}
+			if got != want {
+				t.Fatalf("n=%d, sum %d: shortcut %d, Pillow %d", n, s, got, want)
+			}
+		}
+	}
+}
