@@ -40,11 +40,7 @@ var (
 func getRGB(img *image.RGBA, dst []uint8) {
 	w, h := dims(img)
 	for y := 0; y < h; y++ {
-		s := row(img, y, w)
-		d := dst[y*w*3 : (y+1)*w*3]
-		for x := 0; x < w; x++ {
-			d[3*x], d[3*x+1], d[3*x+2] = s[4*x], s[4*x+1], s[4*x+2]
-		}
+		packRGB(dst[y*w*3:(y+1)*w*3], row(img, y, w))
 	}
 }
 
@@ -52,10 +48,6 @@ func getRGB(img *image.RGBA, dst []uint8) {
 func putRGB(img *image.RGBA, src []uint8) {
 	w, h := dims(img)
 	for y := 0; y < h; y++ {
-		d := row(img, y, w)
-		s := src[y*w*3 : (y+1)*w*3]
-		for x := 0; x < w; x++ {
-			d[4*x], d[4*x+1], d[4*x+2] = s[3*x], s[3*x+1], s[3*x+2]
-		}
+		unpackRGB(row(img, y, w), src[y*w*3:(y+1)*w*3])
 	}
 }

@@ -127,9 +127,7 @@ func motionBlurRGB(img *image.RGBA, p *motionPlan) {
 		d := src[y*estride : (y+1)*estride]
 		s := rgb[y*stride : (y+1)*stride]
 		mid := d[pad*3 : pad*3+stride]
-		for i, v := range s {
-			mid[i] = float32(v)
-		}
+		bytesToF32(mid, s)
 		for x := 0; x < pad; x++ {
 			copy(d[3*x:3*x+3], mid[:3])
 			copy(d[(pad+w+x)*3:(pad+w+x)*3+3], mid[stride-3:])
@@ -158,14 +156,8 @@ func motionBlurRGB(img *image.RGBA, p *motionPlan) {
 		out := rgb[y*stride : (y+1)*stride] // overwritten in place: c holds the input
 		a := acc[:len(out)]
 		c = c[:len(out)]
-		if p.whole {
-			for i := range out {
-				if a[i] == 0 {
-					out[i] = p.flat[out[i]]
-				} else {
-					out[i] = trunc8f(c[i] + a[i])
-				}
-			}
+		if p.whole { // c holds the input bytes as floats
+			addTrunc(out, c, a, a, func(i int) { out[i] = p.flat[uint8(c[i])] })
 		} else { // Σ wᵢ·inᵢ = c·Σ wᵢ + Σ wᵢ·(inᵢ − c)
 			for i := range out {
 				if a[i] == 0 {

@@ -41,3 +41,39 @@ func axpy64AVX2(dst, x []float64, a float64)
 
 //go:noescape
 func addSubAVX2(dst, x, y []uint64)
+
+// packRGBSSSE3 packs blocks·4 RGBA pixels to RGB (reading 16 bytes per block) and
+// returns blocks.
+//
+//go:noescape
+func packRGBSSSE3(dst, src []uint8, blocks int) int
+
+// unpackRGBSSSE3 writes blocks·4 RGB pixels into RGBA pixels, keeping alpha (reading 16
+// bytes of src per block) and returns blocks.
+//
+//go:noescape
+func unpackRGBSSSE3(dst, src []uint8, blocks int) int
+
+// bytesToF32AVX2 converts the first len(dst)&^7 bytes and returns that count.
+//
+//go:noescape
+func bytesToF32AVX2(dst []float32, src []uint8) int
+
+// bytesToUnitAVX2 converts the first len(dst)&^3 bytes to float32(float64(v)/255) and
+// returns that count.
+//
+//go:noescape
+func bytesToUnitAVX2(dst []float32, src []uint8) int
+
+// addTruncAVX2 sets d[i] = trunc8f(x[i]+y[i]) for the first len(d)&^7 elements and
+// writes to marks the index of every 8-element block holding an i with y[i] == 0 and
+// z[i] == 0, returning their number.
+//
+//go:noescape
+func addTruncAVX2(d []uint8, x, y, z []float32, marks []int32) int
+
+// meanTruncAVX2 sets d[i] = trunc8f(clip01f((x[i]+y[i])/div)·255) for the first
+// len(d)&^7 elements and returns that count.
+//
+//go:noescape
+func meanTruncAVX2(d []uint8, x, y []float32, div float32) int

@@ -126,14 +126,11 @@ func (c ZoomBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 	defer f32pool.put(x)
 	defer f32pool.put(acc)
 	defer f64pool.put(hrow)
+	rgb := u8pool.get(n)
+	defer u8pool.put(rgb)
 	for y := 0; y < h; y++ {
-		src := row(img, y, w)
-		d := x[y*n : (y+1)*n]
-		for i := 0; i < w; i++ {
-			d[3*i] = float32(float64(src[4*i]) / 255)
-			d[3*i+1] = float32(float64(src[4*i+1]) / 255)
-			d[3*i+2] = float32(float64(src[4*i+2]) / 255)
-		}
+		packRGB(rgb, row(img, y, w))
+		bytesToUnit(x[y*n:(y+1)*n], rgb)
 	}
 	clear(acc)
 	rows := f32pool.get(2 * n)
@@ -174,14 +171,8 @@ func (c ZoomBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 	}
 	div := float32(len(p.factors) + 1)
 	for y := 0; y < h; y++ {
-		dst := row(img, y, w)
-		xs, as := x[y*n:(y+1)*n], acc[y*n:(y+1)*n]
-		for i := 0; i < w; i++ {
-			for ch := 0; ch < 3; ch++ {
-				v := clip01f((xs[3*i+ch]+as[3*i+ch])/div) * 255
-				dst[4*i+ch] = trunc8f(v)
-			}
-		}
+		meanTrunc(rgb, x[y*n:(y+1)*n], acc[y*n:(y+1)*n], div)
+		unpackRGB(row(img, y, w), rgb)
 	}
 	return img
 }

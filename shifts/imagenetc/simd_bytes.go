@@ -1,0 +1,116 @@
+package imagenetc
+
+// Byte-level vector primitives: moving pixels between RGBA images and packed RGB
+// buffers, bytes to floats, and floats back to bytes with the reference's final
+// truncation. On amd64 with AVX2 the bulk runs in assembly, the rest (and every other
+// platform, and the purego build tag) in the Go loops below, which define the results:
+// the assembly is bit-identical to them.
+
+// packRGB copies the colour bytes of len(dst)/3 RGBA pixels: dst[3i+c] = src[4i+c].
+func packRGB(dst, src []uint8) {
+	n := len(dst) / 3
+	src = src[:4*n]
+	done := 0
+	if useAVX2 && n >= 8 {
+		// Each step reads 16 bytes (4 pixels) and writes 12.
+		done = 4 * packRGBSSSE3(dst, src, n/4)
+	}
+	packRGBGo(dst[3*done:], src[4*done:])
+}
+
+// unpackRGB writes len(src)/3 packed RGB pixels into the colour bytes of RGBA pixels,
+// leaving alpha as it is: dst[4i+c] = src[3i+c].
+func unpackRGB(dst, src []uint8) {
+	n := len(src) / 3
+	dst = dst[:4*n]
+	done := 0
+	if useAVX2 && n >= 8 {
+		// Each step reads 16 bytes of src (4 pixels and 4 bytes more).
+		done = 4 * unpackRGBSSSE3(dst, src, (n-2)/4)
+	}
+	unpackRGBGo(dst[4*done:], src[3*done:])
+}
+
+// bytesToF32 sets dst[i] = float32(src[i]).
+func bytesToF32(dst []float32, src []uint8) {
+	src = src[:len(dst)]
+	done := 0
+	if useAVX2 && len(dst) >= 8 {
+		done = bytesToF32AVX2(dst, src)
+	}
+	for i := done; i < len(dst); i++ {
+		dst[i] = float32(src[i])
+	}
+}
+
+// bytesToUnit sets dst[i] = float32(float64(src[i]) / 255), NumPy's x/255 rounded to
+// float32.
+func bytesToUnit(dst []float32, src []uint8) {
+	src = src[:len(dst)]
+	done := 0
+	if useAVX2 && len(dst) >= 4 {
+		done = bytesToUnitAVX2(dst, src)
+	}
+	for i := done; i < len(dst); i++ {
+		dst[i] = float32(float64(src[i]) / 255)
+	}
+}
+
+// addTrunc sets d[i] = trunc8f(x[i] + y[i]) and calls flat(i) afterwards for every i
+// with y[i] == 0 and z[i] == 0 (the blurs' flat samples, which take the reference's
+// own rounding of a flat area instead), in increasing order.
+func addTrunc(d []uint8, x, y, z []float32, flat func(i int)) {
+	x, y, z = x[:len(d)], y[:len(d)], z[:len(d)]
+	done := 0
+	if useAVX2 && len(d) >= 8 {
+		marks := i32pool.get(len(d) / 8)
+		k := addTruncAVX2(d, x, y, z, marks)
+		done = len(d) &^ 7
+		for _, b := range marks[:k] {
+			for i := int(b) * 8; i < int(b)*8+8; i++ {
+				if y[i] == 0 && z[i] == 0 {
+					flat(i)
+				}
+			}
+		}
+		i32pool.put(marks)
+	}
+	for i := done; i < len(d); i++ {
+		d[i] = trunc8f(x[i] + y[i])
+		if y[i] == 0 && z[i] == 0 {
+			flat(i)
+		}
+	}
+}
+
+// meanTrunc sets d[i] = trunc8f(clip01f((x[i] + y[i]) / div) · 255).
+func meanTrunc(d []uint8, x, y []float32, div float32) {
+	x, y = x[:len(d)], y[:len(d)]
+	done := 0
+	if useAVX2 && len(d) >= 8 {
+		done = meanTruncAVX2(d, x, y, div)
+	}
+	for i := done; i < len(d); i++ {
+		d[i] = trunc8f(clip01f((x[i]+y[i])/div) * 255)
+	}
+}
+
+func packRGBGo(dst, src []uint8) {
+	n := len(dst) / 3
+	src = src[:4*n]
+	for i := 0; i < n; i++ {
+		d, s := dst[3*i:3*i+3:3*i+3], src[4*i:4*i+3:4*i+3]
+		d[0], d[1], d[2] = s[0], s[1], s[2]
+	}
+}
+
+func unpackRGBGo(dst, src []uint8) {
+	n := len(src) / 3
+	dst = dst[:4*n]
+	for i := 0; i < n; i++ {
+		d, s := dst[4*i:4*i+3:4*i+3], src[3*i:3*i+3:3*i+3]
+		d[0], d[1], d[2] = s[0], s[1], s[2]
+	}
+}
+
+var i32pool pool[int32]

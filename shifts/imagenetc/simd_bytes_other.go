@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package imagenetc
+
+func packRGBSSSE3(dst, src []uint8, blocks int) int                { panic("unreachable") }
+func unpackRGBSSSE3(dst, src []uint8, blocks int) int              { panic("unreachable") }
+func bytesToF32AVX2(dst []float32, src []uint8) int                { panic("unreachable") }
+func bytesToUnitAVX2(dst []float32, src []uint8) int               { panic("unreachable") }
+func addTruncAVX2(d []uint8, x, y, z []float32, marks []int32) int { panic("unreachable") }
+func meanTruncAVX2(d []uint8, x, y []float32, div float32) int     { panic("unreachable") }
