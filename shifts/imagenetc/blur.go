@@ -34,6 +34,7 @@ func (c GaussianBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 var (
 	u8pool  pool[uint8]
 	u32pool pool[uint32]
+	u64pool pool[uint64]
 )
 
 // getRGB copies img's colour bytes into a packed w·h·3 slice.

@@ -77,3 +77,15 @@ func addTruncAVX2(d []uint8, x, y, z []float32, marks []int32) int
 //
 //go:noescape
 func meanTruncAVX2(d []uint8, x, y []float32, div float32) int
+
+// defocusFinishAVX2 runs defocusFinish on the first len(d)&^3 elements and returns
+// that count.
+//
+//go:noescape
+func defocusFinishAVX2(d []uint8, s []float64, a []float32, c []uint8, n, dsum float64) int
+
+// hsvRowAVX2 maps the first (len(px)/4)&^3 RGBA pixels of a row as mapHSV does and
+// returns their number.
+//
+//go:noescape
+func hsvRowAVX2(px []uint8, p *hsvParams) int

@@ -114,3 +114,16 @@ func unpackRGBGo(dst, src []uint8) {
 }
 
 var i32pool pool[int32]
+
+// defocusFinish sets d[i] = trunc8(s[i]/n + float64(a[i]) + float64(dsum·float64(c[i]))),
+// the last step of DefocusBlur.
+func defocusFinish(d []uint8, s []float64, a []float32, c []uint8, n, dsum float64) {
+	s, a, c = s[:len(d)], a[:len(d)], c[:len(d)]
+	done := 0
+	if useAVX2 && len(d) >= 4 {
+		done = defocusFinishAVX2(d, s, a, c, n, dsum)
+	}
+	for i := done; i < len(d); i++ {
+		d[i] = trunc8(s[i]/n + float64(a[i]) + float64(dsum*float64(c[i])))
+	}
+}

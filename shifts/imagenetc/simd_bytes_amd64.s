@@ -195,3 +195,43 @@ mt_loop:
 	VZEROUPPER
 mt_done:
 	RET
+
+// func defocusFinishAVX2(d []uint8, s []float64, a []float32, c []uint8, n, dsum float64) int
+TEXT ·defocusFinishAVX2(SB), NOSPLIT, $0-120
+	MOVQ d_base+0(FP), DI
+	MOVQ d_len+8(FP), CX
+	MOVQ s_base+24(FP), SI
+	MOVQ a_base+48(FP), DX
+	MOVQ c_base+72(FP), R8
+	ANDQ $-4, CX
+	MOVQ CX, ret+112(FP)
+	SHRQ $2, CX
+	JE   df_done
+	VBROADCASTSD n+96(FP), Y10
+	VBROADCASTSD dsum+104(FP), Y11
+	VXORPD Y15, Y15, Y15
+	VBROADCASTSD c255d<>(SB), Y14
+df_loop:
+	VMOVUPD   (SI), Y0
+	VDIVPD    Y10, Y0, Y0
+	VCVTPS2PD (DX), Y1
+	VADDPD    Y1, Y0, Y0
+	VPMOVZXBD (R8), X2
+	VCVTDQ2PD X2, Y2
+	VMULPD    Y11, Y2, Y2
+	VADDPD    Y2, Y0, Y0
+	VMAXPD    Y15, Y0, Y0
+	VMINPD    Y14, Y0, Y0
+	VCVTTPD2DQY Y0, X0
+	VPACKUSDW X0, X0, X0
+	VPACKUSWB X0, X0, X0
+	VMOVD     X0, (DI)
+	ADDQ $32, SI
+	ADDQ $16, DX
+	ADDQ $4, R8
+	ADDQ $4, DI
+	DECQ CX
+	JNE  df_loop
+	VZEROUPPER
+df_done:
+	RET

@@ -8,3 +8,9 @@ func bytesToF32AVX2(dst []float32, src []uint8) int                { panic("unre
 func bytesToUnitAVX2(dst []float32, src []uint8) int               { panic("unreachable") }
 func addTruncAVX2(d []uint8, x, y, z []float32, marks []int32) int { panic("unreachable") }
 func meanTruncAVX2(d []uint8, x, y []float32, div float32) int     { panic("unreachable") }
+
+func defocusFinishAVX2(d []uint8, s []float64, a []float32, c []uint8, n, dsum float64) int {
+	panic("unreachable")
+}
+
+func hsvRowAVX2(px []uint8, p *hsvParams) int { panic("unreachable") }

@@ -96,5 +96,24 @@ func TestBytePrimitives(t *testing.T) {
 			}
 		}
 	}
+	for n := 0; n < 40; n++ {
+		d := make([]uint8, n)
+		s, a, c := make([]float64, n), vec(n, 3), make([]uint8, n)
+		for i := range s {
+			s[i] = r.NormFloat64() * 300 * 37
+			if r.IntN(6) == 0 {
+				s[i] = float64(special[r.IntN(len(special))]) * 37
+			}
+			c[i] = uint8(r.Uint32())
+		}
+		for _, dsum := range []float64{0, 0.013, -2e-9} {
+			defocusFinish(d, s, a, c, 37, dsum)
+			for i := range d {
+				if w := trunc8(s[i]/37 + float64(a[i]) + float64(dsum*float64(c[i]))); d[i] != w {
+					t.Fatalf("defocusFinish n=%d: element %d is %d, want %d", n, i, d[i], w)
+				}
+			}
+		}
+	}
 	t.Logf("AVX2 in use: %v", useAVX2)
 }
