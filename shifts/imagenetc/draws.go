@@ -45,9 +45,6 @@ func drawFloat(f *float64, lo, hi float64, r *rand.Rand) *float64 {
 // seeded returns the stream of a seed made by Draw.
 func seeded(seed *uint64) stream { return stream{s: *seed} }
 
-// Uint64 makes a stream a math/rand/v2 Source, for the normal draws of snow and spatter.
-func (s *stream) Uint64() uint64 { return s.next() }
-
 // setDraws adds the non-nil values among kv (name, pointer pairs) to a map.
 func setDraws(kv ...any) map[string]any {
 	m := map[string]any{}

@@ -89,3 +89,8 @@ func defocusFinishAVX2(d []uint8, s []float64, a []float32, c []uint8, n, dsum f
 //
 //go:noescape
 func hsvRowAVX2(px []uint8, p *hsvParams) int
+
+// chamfer7AVX2 runs chamfer7 on the first len(up)&^7 elements and returns that count.
+//
+//go:noescape
+func chamfer7AVX2(up, a, b []uint32) int

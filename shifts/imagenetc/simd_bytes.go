@@ -127,3 +127,27 @@ func defocusFinish(d []uint8, s []float64, a []float32, c []uint8, n, dsum float
 		d[i] = trunc8(s[i]/n + float64(a[i]) + float64(dsum*float64(c[i])))
 	}
 }
+
+// The 5×5 chamfer weights of OpenCV's distanceTransform (DIST_L2, mask 5) in 16-bit
+// fixed point: round(1·2¹⁶), round(1.4·2¹⁶), round(2.1969·2¹⁶).
+const (
+	chamferH = 65536
+	chamferD = 91750
+	chamferL = 143976
+)
+
+// chamfer7 sets up[x] to the smallest of a[x]+L, a[x+2]+L, b[x]+L, b[x+1]+D, b[x+2]+H,
+// b[x+3]+D and b[x+4]+L: the distance transform's neighbours in the two rows already
+// done (a two rows away, starting one column left; b one row away, starting two columns
+// left). a needs len(up)+2 values, b len(up)+4.
+func chamfer7(up, a, b []uint32) {
+	a, b = a[:len(up)+2], b[:len(up)+4]
+	done := 0
+	if useAVX2 && len(up) >= 8 {
+		done = chamfer7AVX2(up, a, b)
+	}
+	for x := done; x < len(up); x++ {
+		up[x] = min(a[x]+chamferL, a[x+2]+chamferL, b[x]+chamferL, b[x+1]+chamferD, b[x+2]+chamferH,
+			b[x+3]+chamferD, b[x+4]+chamferL)
+	}
+}

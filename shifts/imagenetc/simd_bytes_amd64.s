@@ -235,3 +235,47 @@ df_loop:
 	VZEROUPPER
 df_done:
 	RET
+
+DATA chamH<>+0(SB)/4, $65536
+GLOBL chamH<>(SB), RODATA|NOPTR, $4
+DATA chamD<>+0(SB)/4, $91750
+GLOBL chamD<>(SB), RODATA|NOPTR, $4
+DATA chamL<>+0(SB)/4, $143976
+GLOBL chamL<>(SB), RODATA|NOPTR, $4
+
+// func chamfer7AVX2(up, a, b []uint32) int
+TEXT ·chamfer7AVX2(SB), NOSPLIT, $0-80
+	MOVQ up_base+0(FP), DI
+	MOVQ up_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), DX
+	ANDQ $-8, CX
+	MOVQ CX, ret+72(FP)
+	SHRQ $3, CX
+	JE   ch_done
+	VPBROADCASTD chamH<>(SB), Y13
+	VPBROADCASTD chamD<>(SB), Y14
+	VPBROADCASTD chamL<>(SB), Y15
+ch_loop:
+	VPADDD  (SI), Y15, Y0
+	VPADDD  8(SI), Y15, Y1
+	VPMINUD Y1, Y0, Y0
+	VPADDD  (DX), Y15, Y1
+	VPMINUD Y1, Y0, Y0
+	VPADDD  4(DX), Y14, Y1
+	VPMINUD Y1, Y0, Y0
+	VPADDD  8(DX), Y13, Y1
+	VPMINUD Y1, Y0, Y0
+	VPADDD  12(DX), Y14, Y1
+	VPMINUD Y1, Y0, Y0
+	VPADDD  16(DX), Y15, Y1
+	VPMINUD Y1, Y0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNE  ch_loop
+	VZEROUPPER
+ch_done:
+	RET

@@ -115,5 +115,21 @@ func TestBytePrimitives(t *testing.T) {
 			}
 		}
 	}
+	for n := 0; n < 40; n++ {
+		a, b := make([]uint32, n+2), make([]uint32, n+4)
+		for i := range a {
+			a[i] = r.Uint32() >> 3
+		}
+		for i := range b {
+			b[i] = r.Uint32() >> 3
+		}
+		up := make([]uint32, n)
+		chamfer7(up, a, b)
+		for x := range up {
+			if w := min(a[x]+chamferL, a[x+2]+chamferL, b[x]+chamferL, b[x+1]+chamferD, b[x+2]+chamferH, b[x+3]+chamferD, b[x+4]+chamferL); up[x] != w {
+				t.Fatalf("chamfer7 n=%d: element %d is %d, want %d", n, x, up[x], w)
+			}
+		}
+	}
 	t.Logf("AVX2 in use: %v", useAVX2)
 }

@@ -66,10 +66,9 @@ func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 	oy, ox = max(oy, h), max(ox, w)
 	block := f64pool.get(cy * cx)
 	defer f64pool.put(block)
-	st := seeded(c.Seed)
-	nr := rand.New(&st)
+	nr := normals{st: seeded(c.Seed)}
 	for i := range block {
-		block[i] = c.Mean + float64(c.Std*nr.NormFloat64())
+		block[i] = c.Mean + float64(c.Std*nr.next())
 	}
 	layer := f64pool.get(oy * ox)
 	defer f64pool.put(layer)
