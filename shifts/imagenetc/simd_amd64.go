@@ -94,3 +94,10 @@ func hsvRowAVX2(px []uint8, p *hsvParams) int
 //
 //go:noescape
 func chamfer7AVX2(up, a, b []uint32) int
+
+// elasticRowAVX2 samples the pixels x < w&^7 of output row y as elasticPixel does, eight
+// at a time, except the blocks of eight that read a sample outside the image, whose
+// indices it writes to skip (returning their number) for the caller.
+//
+//go:noescape
+func elasticRowAVX2(o []uint8, src, dx, dy []float32, y, w, h int, skip []int32) int

@@ -63,7 +63,13 @@ func addTrunc(d []uint8, x, y, z []float32, flat func(i int)) {
 	x, y, z = x[:len(d)], y[:len(d)], z[:len(d)]
 	done := 0
 	if useAVX2 && len(d) >= 8 {
-		marks := i32pool.get(len(d) / 8)
+		var small [128]int32
+		marks := small[:]
+		if len(d)/8 > len(small) {
+			pooled := i32pool.get(len(d) / 8)
+			defer i32pool.put(pooled)
+			marks = pooled
+		}
 		k := addTruncAVX2(d, x, y, z, marks)
 		done = len(d) &^ 7
 		for _, b := range marks[:k] {
@@ -73,7 +79,6 @@ func addTrunc(d []uint8, x, y, z []float32, flat func(i int)) {
 				}
 			}
 		}
-		i32pool.put(marks)
 	}
 	for i := done; i < len(d); i++ {
 		d[i] = trunc8f(x[i] + y[i])

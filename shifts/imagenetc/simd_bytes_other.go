@@ -16,3 +16,7 @@ func defocusFinishAVX2(d []uint8, s []float64, a []float32, c []uint8, n, dsum f
 func hsvRowAVX2(px []uint8, p *hsvParams) int { panic("unreachable") }
 
 func chamfer7AVX2(up, a, b []uint32) int { panic("unreachable") }
+
+func elasticRowAVX2(o []uint8, src, dx, dy []float32, y, w, h int, skip []int32) int {
+	panic("unreachable")
+}

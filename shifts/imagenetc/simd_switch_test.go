@@ -74,3 +74,27 @@ func TestHSVVectorMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestElasticVectorMatchesGo runs the elastic transform with and without the AVX2
+// sampler on several sizes, seeds and strengths (up to displacements that reach far
+// past the borders): the bytes must be identical.
+func TestElasticVectorMatchesGo(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	imgs := []*image.RGBA{synthetic(8, 2, 1), synthetic(9, 5, 2), synthetic(64, 48, 3), synthetic(17, 130, 4), testImages(t)[2]}
+	for _, img := range imgs {
+		for seed := uint64(0); seed < 3; seed++ {
+			for _, alpha := range []float64{12.5, 30, 400} {
+				c := ElasticTransform{Alpha: alpha, Seed: &seed}
+				fast := c.Corrupt(cloneRGBA(img), nil)
+				useAVX2 = false
+				slow := c.Corrupt(cloneRGBA(img), nil)
+				useAVX2 = true
+				if !bytes.Equal(fast.Pix, slow.Pix) {
+					t.Errorf("%v, seed %d, alpha %v: the AVX2 and Go samplers differ", img.Rect.Size(), seed, alpha)
+				}
+			}
+		}
+	}
+}
