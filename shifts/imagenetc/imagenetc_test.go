@@ -356,3 +356,20 @@ func TestBoxDivisions(t *testing.T) {
 		}
 	}
 }
+
+// TestZoomBlocks checks that the vector plan of zoom blur's horizontal interpolation
+// covers each row but its last few values (a block reads 16 source values), for every
+// factor of every severity at 224 px and on a narrow image.
+func TestZoomBlocks(t *testing.T) {
+	for _, w := range []int{224, 37} {
+		for _, c := range ZoomBlurSeverities {
+			for _, z := range c.Factors() {
+				ax := newZoomAxis(w, z)
+				bs := zoomBlocks(&ax, 3*w)
+				if 8*len(bs) < 3*w-32 {
+					t.Errorf("w=%d z=%v: %d blocks cover %d of %d values", w, z, len(bs), 8*len(bs), 3*w)
+				}
+			}
+		}
+	}
+}

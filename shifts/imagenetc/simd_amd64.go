@@ -101,3 +101,8 @@ func chamfer7AVX2(up, a, b []uint32) int
 //
 //go:noescape
 func elasticRowAVX2(o []uint8, src, dx, dy []float32, y, w, h int, skip []int32) int
+
+// interpBlocksAVX2 fills dst[8i:8i+8] from blocks[i] and the row s (see zoomBlock).
+//
+//go:noescape
+func interpBlocksAVX2(dst, s []float32, blocks []zoomBlock)

@@ -279,3 +279,40 @@ ch_loop:
 	VZEROUPPER
 ch_done:
 	RET
+
+// func interpBlocksAVX2(dst, s []float32, blocks []zoomBlock)
+// Each block (128 bytes: ia[8], ib[8] int32, t[8] float32, base int32) gives
+// dst[k] = a + t[k]·(b − a) with a = s[base+ia[k]], b = s[base+ib[k]], both within the
+// 16 values from base.
+TEXT ·interpBlocksAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ s_base+24(FP), SI
+	MOVQ blocks_base+48(FP), R8
+	MOVQ blocks_len+56(FP), CX
+	TESTQ CX, CX
+	JE    ib_done
+ib_loop:
+	MOVLQSX 96(R8), AX
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVDQU 0(R8), Y2
+	VPERMPS Y0, Y2, Y4
+	VPERMPS Y1, Y2, Y5
+	VPSLLD $28, Y2, Y6
+	VBLENDVPS Y6, Y5, Y4, Y4
+	VMOVDQU 32(R8), Y3
+	VPERMPS Y0, Y3, Y7
+	VPERMPS Y1, Y3, Y5
+	VPSLLD $28, Y3, Y6
+	VBLENDVPS Y6, Y5, Y7, Y7
+	VSUBPS Y4, Y7, Y7
+	VMULPS 64(R8), Y7, Y7
+	VADDPS Y7, Y4, Y7
+	VMOVUPS Y7, (DI)
+	ADDQ $128, R8
+	ADDQ $32, DI
+	DECQ CX
+	JNE  ib_loop
+	VZEROUPPER
+ib_done:
+	RET

@@ -20,3 +20,5 @@ func chamfer7AVX2(up, a, b []uint32) int { panic("unreachable") }
 func elasticRowAVX2(o []uint8, src, dx, dy []float32, y, w, h int, skip []int32) int {
 	panic("unreachable")
 }
+
+func interpBlocksAVX2(dst, s []float32, blocks []zoomBlock) { panic("unreachable") }
