@@ -106,3 +106,9 @@ func elasticRowAVX2(o []uint8, src, dx, dy []float32, y, w, h int, skip []int32)
 //
 //go:noescape
 func interpBlocksAVX2(dst, s []float32, blocks []zoomBlock)
+
+// snowBlendAVX2 blends the first (len(px)/4)&^3 RGBA pixels of a row as Snow.Corrupt
+// does, with s1 the snow layer's row and s2 its rotated row, and returns their number.
+//
+//go:noescape
+func snowBlendAVX2(px, s1, s2 []uint8, b, nb float32) int

@@ -22,3 +22,5 @@ func elasticRowAVX2(o []uint8, src, dx, dy []float32, y, w, h int, skip []int32)
 }
 
 func interpBlocksAVX2(dst, s []float32, blocks []zoomBlock) { panic("unreachable") }
+
+func snowBlendAVX2(px, s1, s2 []uint8, b, nb float32) int { panic("unreachable") }

@@ -103,7 +103,8 @@ func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 	// Motion blur of the whole zoomed layer (edges repeated at its own borders),
 	// scattered from its non-zero samples, then rounded to bytes.
 	taps := motionTaps(c.Radius, c.Sigma, angle, ox, oy)
-	snow := make([]uint8, w*h)
+	snow := u8pool.get(w * h)
+	defer u8pool.put(snow)
 	blurred := f64pool.get(w * h)
 	defer f64pool.put(blurred)
 	clear(blurred)
@@ -121,11 +122,20 @@ func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		unit[v] = float32(v) / 255
 		unit64[v] = float64(v) / 255
 	}
+	rev := u8pool.get(w)
+	defer u8pool.put(rev)
 	for y := 0; y < h; y++ {
 		p := row(img, y, w)
 		srow := snow[y*w : (y+1)*w]
 		rrow := snow[(h-1-y)*w : (h-y)*w]
-		for x := 0; x < w; x++ {
+		done := 0
+		if useAVX2 {
+			for x := range rev {
+				rev[x] = rrow[w-1-x]
+			}
+			done = snowBlendAVX2(p, srow, rev, b32, nb32)
+		}
+		for x := done; x < w; x++ {
 			q := p[4*x : 4*x+3 : 4*x+3]
 			r, g, b := unit[q[0]], unit[q[1]], unit[q[2]]
 			grey := float32(float32(float32(float32(r*0.299)+float32(g*0.587))+float32(b*0.114))*1.5) + 0.5
