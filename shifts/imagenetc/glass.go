@@ -1,6 +1,7 @@
 package imagenetc
 
 import (
+	"encoding/binary"
 	"image"
 	"math/rand/v2"
 )
@@ -62,33 +63,43 @@ func (c GlassBlur) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		a, b = b, a
 	}
 	d := c.MaxDelta
-	if d > 0 && c.Iterations > 0 {
-		st := seeded(c.Seed)
-		span := uint32(2 * d)
-		pow2 := span&(span-1) == 0
-		for it := 0; it < c.Iterations; it++ {
-			for y := h - d; y > d; y-- {
-				for x := w - d; x > d; x-- {
-					var dx, dy int
-					if pow2 {
-						v := st.next()
-						dx = int(uint32(v)&(span-1)) - d
-						dy = int(uint32(v>>32)&(span-1)) - d
-					} else {
-						dx = int(st.intn(span)) - d
-						dy = int(st.intn(span)) - d
-					}
-					o := (y*w + x) * 3
-					s := ((y+dy)*w + x + dx) * 3
-					a[o], a[o+1], a[o+2] = a[s], a[s+1], a[s+2]
+	if d <= 0 || c.Iterations <= 0 {
+		if p != nil {
+			blurBytes(a, b, w, h, p.k, p.outFlat)
+			a = b
+		}
+		putRGB(img, a)
+		return img
+	}
+	// The shuffle runs on img's RGBA pixels, a pixel's colour moved as one word.
+	putRGB(img, a)
+	st := seeded(c.Seed)
+	span := uint32(2 * d)
+	pow2 := span&(span-1) == 0
+	pix, stride := img.Pix, img.Stride
+	for it := 0; it < c.Iterations; it++ {
+		for y := h - d; y > d; y-- {
+			for x := w - d; x > d; x-- {
+				var dx, dy int
+				if pow2 {
+					v := st.next()
+					dx = int(uint32(v)&(span-1)) - d
+					dy = int(uint32(v>>32)&(span-1)) - d
+				} else {
+					dx = int(st.intn(span)) - d
+					dy = int(st.intn(span)) - d
 				}
+				o := y*stride + 4*x
+				s := (y+dy)*stride + 4*(x+dx)
+				v := binary.LittleEndian.Uint32(pix[s:])&0xffffff | binary.LittleEndian.Uint32(pix[o:])&0xff000000
+				binary.LittleEndian.PutUint32(pix[o:], v)
 			}
 		}
 	}
 	if p != nil {
+		getRGB(img, a)
 		blurBytes(a, b, w, h, p.k, p.outFlat)
-		a = b
+		putRGB(img, b)
 	}
-	putRGB(img, a)
 	return img
 }
