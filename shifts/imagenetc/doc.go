@@ -62,10 +62,14 @@
 //
 // The kernels work on raw Pix buffers; the expensive ones use precomputed per-(size,
 // severity) plans (kernels, index tables, alias tables) held in caches that are safe
-// for concurrent use and bounded in size. The linear filters run on AVX2 (amd64, in
-// assembly) with pure-Go fallbacks that perform the same IEEE operations in the same
-// order, and float expressions are written so that no fused multiply-add can change
-// them, so outputs are identical on every platform (up to last-bit differences in the
-// standard library's math functions when tables are built). The purego build tag
-// disables the assembly. This package imports nothing else of shiftgen.
+// for concurrent use and bounded in size. The linear filters, the conversions between
+// RGBA bytes and floats with the final truncation, the HSV round trip, the elastic
+// sampler, zoom blur's interpolation, snow's blend and the chamfer distance run on AVX2
+// (amd64, in assembly) with pure-Go fallbacks that perform the same IEEE operations in
+// the same order, and float expressions are written so that no fused multiply-add can
+// change them, so outputs are identical on every platform (up to last-bit differences
+// in the standard library's math functions when tables are built). The purego build
+// tag disables the assembly. With the turbojpeg build tag, JPEG hands its round trip
+// to libjpeg-turbo (internal/turbo), which gives the bytes of the Go pipeline faster.
+// This package imports nothing else of shiftgen.
 package imagenetc
