@@ -52,8 +52,9 @@
 // only when it is unset, so a set of recorded draws rebuilds the corruption that made
 // an image. The noises sample the exact distribution of each truncated output byte
 // directly (one alias-table lookup per channel value) instead of drawing a float per
-// channel and truncating; the fields of glass blur, elastic transform, fog, snow,
-// spatter and the noises come from a SplitMix64 stream started by their seed. Frost
+// channel and truncating; the fields of glass blur, elastic transform, fog, snow and
+// spatter come from a SplitMix64 stream started by their seed, the noises' from the
+// cheaper wyrand generator (as Go's runtime uses) started by theirs. Frost
 // ships no photographs: it uses five procedural textures generated from a seed (sizes
 // and channel statistics of the five textures imagecorruptions can pick), or a user's
 // own folder (LoadFrostTextures).

@@ -2,6 +2,7 @@ package imagenetc
 
 import (
 	"image"
+	"math/bits"
 	"math/rand/v2"
 	"sync"
 )
@@ -159,3 +160,11 @@ var (
 	f64pool pool[float64]
 	f32pool pool[float32]
 )
+
+// wy returns 64 uniformly distributed bits by wyrand (one 64×64→128-bit product per
+// draw), the cheaper generator the noises use for their one draw per channel value.
+func (s *stream) wy() uint64 {
+	s.s += 0xa0761d6478bd642f
+	hi, lo := bits.Mul64(s.s, s.s^0xe7037ed1a0b428db)
+	return hi ^ lo
+}

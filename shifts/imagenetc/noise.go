@@ -133,7 +133,7 @@ func (c ImpulseNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		x := 0
 		for ; x+8 <= len(px); x += 8 { // two pixels, six channels, three draws
 			q := px[x : x+8 : x+8]
-			b0, b1, b2 := st.next(), st.next(), st.next()
+			b0, b1, b2 := st.wy(), st.wy(), st.wy()
 			q[0] = flip(q[0], uint32(b0))
 			q[1] = flip(q[1], uint32(b0>>32))
 			q[2] = flip(q[2], uint32(b1))
@@ -143,7 +143,7 @@ func (c ImpulseNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		}
 		for ; x < len(px); x += 4 {
 			q := px[x : x+3 : x+3]
-			b0, b1 := st.next(), st.next()
+			b0, b1 := st.wy(), st.wy()
 			q[0] = flip(q[0], uint32(b0))
 			q[1] = flip(q[1], uint32(b0>>32))
 			q[2] = flip(q[2], uint32(b1))
@@ -286,7 +286,7 @@ func (s *sampler) apply(img *image.RGBA, st stream) {
 		x := 0
 		for ; x+8 <= len(px); x += 8 { // two pixels, six channels, three draws
 			q := px[x : x+8 : x+8]
-			b0, b1, b2 := st.next(), st.next(), st.next()
+			b0, b1, b2 := st.wy(), st.wy(), st.wy()
 			q[0] = pick(q[0], uint32(b0))
 			q[1] = pick(q[1], uint32(b0>>32))
 			q[2] = pick(q[2], uint32(b1))
@@ -296,7 +296,7 @@ func (s *sampler) apply(img *image.RGBA, st stream) {
 		}
 		for ; x < len(px); x += 4 {
 			q := px[x : x+3 : x+3]
-			b0, b1 := st.next(), st.next()
+			b0, b1 := st.wy(), st.wy()
 			q[0] = pick(q[0], uint32(b0))
 			q[1] = pick(q[1], uint32(b0>>32))
 			q[2] = pick(q[2], uint32(b1))

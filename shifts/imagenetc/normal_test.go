@@ -1,6 +1,7 @@
 package imagenetc
 
 import (
+	"image"
 	"math"
 	"testing"
 )
@@ -48,4 +49,74 @@ func TestNormals(t *testing.T) {
 	if limit := 1.95 / math.Sqrt(1<<17); worst > limit {
 		t.Errorf("Kolmogorov–Smirnov distance %.5f above %.5f", worst, limit)
 	}
+}
+
+// TestNoiseDistributions checks the noises' output bytes on a flat image against the
+// distribution the reference's arithmetic implies, by a chi-square test: gaussian
+// noise, out = trunc(255·clip(v/255 + N(0, σ²))), and impulse noise (0 and 255 with
+// probability amount/2 each).
+func TestNoiseDistributions(t *testing.T) {
+	const v, n = 100, 300
+	flat := func() *image.RGBA {
+		img := image.NewRGBA(image.Rect(0, 0, n, n))
+		for i := range img.Pix {
+			img.Pix[i] = []uint8{v, v, v, 255}[i%4]
+		}
+		return img
+	}
+	seed := uint64(11)
+	const sigma = 0.12
+	a := float64(v) / 255
+	want := make([]float64, 256)
+	for k := range want {
+		lo, hi := math.Inf(-1), math.Inf(1)
+		if k > 0 {
+			lo = (float64(k)/255 - a) / sigma
+		}
+		if k < 255 {
+			hi = (float64(k+1)/255 - a) / sigma
+		}
+		want[k] = normCDF(hi) - normCDF(lo)
+	}
+	chi2(t, "gaussian noise", GaussianNoise{Sigma: sigma, Seed: &seed}.Corrupt(flat(), nil), want)
+	imp := make([]float64, 256)
+	imp[0], imp[255], imp[v] = 0.135, 0.135, 0.73
+	chi2(t, "impulse noise", ImpulseNoise{Amount: 0.27, Seed: &seed}.Corrupt(flat(), nil), imp)
+}
+
+// chi2 compares the colour bytes of img with probabilities p (bins with an expected
+// count below 5 pooled) and fails above the 99.9 % quantile.
+func chi2(t *testing.T, name string, img *image.RGBA, p []float64) {
+	t.Helper()
+	counts := make([]float64, 256)
+	total := 0.0
+	for i, b := range img.Pix {
+		if i%4 != 3 {
+			counts[b]++
+			total++
+		}
+	}
+	var stat, poolO, poolE float64
+	df := -1
+	for k := range p {
+		e := p[k] * total
+		if e < 5 {
+			poolO += counts[k]
+			poolE += e
+			continue
+		}
+		stat += (counts[k] - e) * (counts[k] - e) / e
+		df++
+	}
+	if poolE > 0 {
+		stat += (poolO - poolE) * (poolO - poolE) / math.Max(poolE, 1)
+		df++
+	}
+	// Wilson–Hilferty: the 99.9 % quantile of chi-square with df degrees of freedom.
+	z := 3.0902
+	q := float64(df) * math.Pow(1-2/(9*float64(df))+z*math.Sqrt(2/(9*float64(df))), 3)
+	if stat > q {
+		t.Errorf("%s: chi-square %.1f on %d degrees of freedom, above %.1f", name, stat, df, q)
+	}
+	t.Logf("%s: chi-square %.1f on %d degrees of freedom (99.9 %%: %.1f)", name, stat, df, q)
 }
