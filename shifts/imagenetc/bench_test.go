@@ -76,8 +76,10 @@ func BenchmarkCorrupt(b *testing.B) {
 
 // TestSpeedTable prints, for every corruption and severity, the time of one call on a
 // 224×224 image: the minimum over SHIFTGEN_IMAGENETC_SPEED repetitions per committed
-// image, averaged over the images (the README's table). Skipped unless the variable is
-// set; run it on one core, e.g. GOMAXPROCS=1 taskset -c 1 go test -run SpeedTable.
+// image, averaged over the images (shiftgen's side of the README's table, which
+// cmd/benchreport measures side by side with the reference). Skipped unless the
+// variable is set; run it on one core, e.g. GOMAXPROCS=1 taskset -c 1 go test -run
+// SpeedTable.
 func TestSpeedTable(t *testing.T) {
 	reps, _ := strconv.Atoi(os.Getenv("SHIFTGEN_IMAGENETC_SPEED"))
 	if reps <= 0 {
