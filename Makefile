@@ -9,6 +9,9 @@ TAGS    ?= $(shell pkg-config --exists libturbojpeg 2>/dev/null && echo turbojpe
 TURBO_VERSION := $(shell pkg-config --modversion libturbojpeg 2>/dev/null)
 LDFLAGS := $(if $(TURBO_VERSION),-X github.com/shiftgen/shiftgen/pipeline/imageio.turboVersion=$(TURBO_VERSION))
 BENCHFLAGS ?=
+# A checkout of github.com/bethgelab/imagecorruptions for the ImageNet-C comparison in
+# `make bench` (empty: the python's installed package, or the section is skipped).
+IMAGECORRUPTIONS ?=
 BIN     := bin/shiftgen
 PKGS    := ./...
 FUZZTIME ?= 10s
@@ -103,10 +106,12 @@ check-imports:
 
 ## bench: Go micro-benchmarks, then the side-by-side report against the PIL reference
 ## (needs ../shared/imagenet-sample and /usr/bin/python3 with python3-pil and python3-numpy;
-## on a busy machine BENCHFLAGS="-tmp /dev/shm -rounds 7" steadies the figures).
+## on a busy machine BENCHFLAGS="-tmp /dev/shm -rounds 7" steadies the figures), then the
+## ImageNet-C corruptions against imagecorruptions on one core (skipped without it; see
+## IMAGECORRUPTIONS above; -imagenetc-only runs just that section).
 bench: build
 	$(GO) test -tags "$(TAGS)" -run XXX -bench . -benchmem ./shifts/... ./pipeline/... ./manifests/...
-	$(GO) run -tags "$(TAGS)" -ldflags "$(LDFLAGS)" ./cmd/benchreport -bin $(BIN) $(BENCHFLAGS)
+	$(GO) run -tags "$(TAGS)" -ldflags "$(LDFLAGS)" ./cmd/benchreport -bin $(BIN) $(if $(IMAGECORRUPTIONS),-imagecorruptions $(IMAGECORRUPTIONS)) $(BENCHFLAGS)
 
 ## fuzz: run every fuzz target briefly.
 fuzz:

@@ -292,19 +292,34 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 	if len(outs) == 0 {
 		return r, nil
 	}
+	var err error
+	r.skip, err = ex.render(j, outs, func(out Output, data []byte, w, h int) error {
+		st, err := ex.writers[out.Shift].Put(out.Path, data)
+		if err != nil {
+			return err
+		}
+		r.outs = append(r.outs, written{out: out, w: w, h: h, image: st})
+		return nil
+	})
+	return r, err
+}
+
+// render is the per-image path: it reads and decodes job j's source, preprocesses it,
+// applies each output's transform and encodes it, handing every encoded image to put in
+// outs' order (the bytes are valid only during the call). An input problem returns the
+// reason to skip the input; an output problem (encoding, put) an error.
+func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []byte, w, h int) error) (skip string, err error) {
 	// Every buffer of this image (file, pixels, encodings) comes from a Scratch reused
 	// from image to image; nothing it holds outlives this call.
 	sc := imageio.GetScratch()
 	defer imageio.PutScratch(sc)
 	data, err := sc.ReadFile(j.Abs, ex.o.MaxFileBytes)
 	if err != nil {
-		r.skip = "cannot read: " + errText(err)
-		return r, nil
+		return "cannot read: " + errText(err), nil
 	}
 	img, full, err := sc.Decode(ex.o.Codec, data, ex.hint(j.Split), ex.o.MaxPixels)
 	if err != nil {
-		r.skip = err.Error()
-		return r, nil
+		return err.Error(), nil
 	}
 	pre := sc.Preprocess(ex.o.Preprocess, j.Split, img, full)
 	// Outputs without a transform share one encoding of the preprocessed image, made
@@ -314,7 +329,7 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 	for i, out := range outs {
 		if out.Sample.Transform == nil && plain == nil {
 			if plain, err = sc.Encode(ex.o.Codec, pre, ex.o.Format, ex.o.Quality); err != nil {
-				return r, fmt.Errorf("encode %s: %w", j.Source.Path, err)
+				return "", fmt.Errorf("encode %s: %w", j.Source.Path, err)
 			}
 		}
 		if out.Sample.Transform != nil {
@@ -331,16 +346,14 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 			}
 			dst = t.Apply(src, key)
 			if data, err = sc.Encode(ex.o.Codec, dst, ex.o.Format, ex.o.Quality); err != nil {
-				return r, fmt.Errorf("encode %s for %s: %w", j.Source.Path, ex.plan.Shifts[out.Shift].Spec, err)
+				return "", fmt.Errorf("encode %s for %s: %w", j.Source.Path, ex.plan.Shifts[out.Shift].Spec, err)
 			}
 		}
-		st, err := ex.writers[out.Shift].Put(out.Path, data)
-		if err != nil {
-			return r, err
+		if err := put(out, data, dst.Rect.Dx(), dst.Rect.Dy()); err != nil {
+			return "", err
 		}
-		r.outs = append(r.outs, written{out: out, w: dst.Rect.Dx(), h: dst.Rect.Dy(), image: st})
 	}
-	return r, nil
+	return "", nil
 }
 
 // hint is the smallest decoded size preprocessing needs for split.

@@ -43,10 +43,12 @@ func corruptionTransforms() []TransformEntry {
 			Name:        "gaussian-noise",
 			Description: "ImageNet-C gaussian noise: x + N(0, sigma²) per channel, clipped",
 			Params: []Param{Severity,
-				severityParam("sigma", Float, 0, 2, "noise standard deviation on the [0, 1] scale", func(i int) float64 { return imagenetc.GaussianNoiseSeverities[i].Sigma })},
+				severityParam("sigma", Float, 0, 2, "noise standard deviation on the [0, 1] scale", func(i int) float64 { return imagenetc.GaussianNoiseSeverities[i].Sigma }),
+				seedParam("noise_seed", "the noise")},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := imagenetc.GaussianNoiseSeverities[severityIndex(v)]
 				setFloat(v, "sigma", &t.Sigma)
+				setSeed(v, "noise_seed", &t.Seed)
 				return wrap("gaussian-noise", v, t)
 			},
 		},
@@ -54,10 +56,12 @@ func corruptionTransforms() []TransformEntry {
 			Name:        "shot-noise",
 			Description: "ImageNet-C shot noise: Poisson photon counts, Poisson(photons·x)/photons",
 			Params: []Param{Severity,
-				severityParam("photons", Float, 0.01, 1e6, "expected photon count at full scale; fewer is noisier", func(i int) float64 { return imagenetc.ShotNoiseSeverities[i].Photons })},
+				severityParam("photons", Float, 0.01, 1e6, "expected photon count at full scale; fewer is noisier", func(i int) float64 { return imagenetc.ShotNoiseSeverities[i].Photons }),
+				seedParam("noise_seed", "the noise")},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := imagenetc.ShotNoiseSeverities[severityIndex(v)]
 				setFloat(v, "photons", &t.Photons)
+				setSeed(v, "noise_seed", &t.Seed)
 				return wrap("shot-noise", v, t)
 			},
 		},
@@ -65,10 +69,12 @@ func corruptionTransforms() []TransformEntry {
 			Name:        "impulse-noise",
 			Description: "ImageNet-C impulse noise: salt and pepper on each channel value",
 			Params: []Param{Severity,
-				severityParam("amount", Float, 0, 1, "probability that a channel value becomes 0 or 255", func(i int) float64 { return imagenetc.ImpulseNoiseSeverities[i].Amount })},
+				severityParam("amount", Float, 0, 1, "probability that a channel value becomes 0 or 255", func(i int) float64 { return imagenetc.ImpulseNoiseSeverities[i].Amount }),
+				seedParam("noise_seed", "the noise")},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := imagenetc.ImpulseNoiseSeverities[severityIndex(v)]
 				setFloat(v, "amount", &t.Amount)
+				setSeed(v, "noise_seed", &t.Seed)
 				return wrap("impulse-noise", v, t)
 			},
 		},
@@ -91,12 +97,14 @@ func corruptionTransforms() []TransformEntry {
 			Params: []Param{Severity,
 				severityParam("sigma", Float, 0, 10, "standard deviation of both Gaussian blurs in pixels", func(i int) float64 { return imagenetc.GlassBlurSeverities[i].Sigma }),
 				severityParam("max_delta", Int, 0, 16, "largest pixel displacement of the shuffle", func(i int) float64 { return float64(imagenetc.GlassBlurSeverities[i].MaxDelta) }),
-				severityParam("iterations", Int, 0, 10, "number of shuffling sweeps", func(i int) float64 { return float64(imagenetc.GlassBlurSeverities[i].Iterations) })},
+				severityParam("iterations", Int, 0, 10, "number of shuffling sweeps", func(i int) float64 { return float64(imagenetc.GlassBlurSeverities[i].Iterations) }),
+				seedParam("shuffle_seed", "the pixel shuffle")},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := imagenetc.GlassBlurSeverities[severityIndex(v)]
 				setFloat(v, "sigma", &t.Sigma)
 				setInt(v, "max_delta", &t.MaxDelta)
 				setInt(v, "iterations", &t.Iterations)
+				setSeed(v, "shuffle_seed", &t.Seed)
 				return wrap("glass-blur", v, t)
 			},
 		},
@@ -106,8 +114,8 @@ func corruptionTransforms() []TransformEntry {
 			Params: []Param{Severity,
 				severityParam("radius", Int, 0, 64, "kernel half-width: 2·radius+1 taps", func(i int) float64 { return float64(imagenetc.MotionBlurSeverities[i].Radius) }),
 				severityParam("sigma", Float, 0.1, 64, "standard deviation of the half Gaussian, in taps", func(i int) float64 { return imagenetc.MotionBlurSeverities[i].Sigma }),
-				{Name: "angle", Type: Float, Min: -180, Max: 180,
-					Doc: "direction in degrees (0 is to the right, positive is down); unset draws it per image uniformly from [-45, 45)"}},
+				{Name: "angle", Type: Float, Min: -180, Max: 180, Drawn: true,
+					Doc: "direction in degrees (0 is to the right, positive is down); unset draws it per image uniformly from [-45, 45) and records it"}},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := imagenetc.MotionBlurSeverities[severityIndex(v)]
 				setInt(v, "radius", &t.Radius)
@@ -137,9 +145,15 @@ func corruptionTransforms() []TransformEntry {
 		{
 			Name:        "snow",
 			Description: "ImageNet-C snow: a zoomed, thresholded, motion-blurred noise layer over a brightened image",
-			Params:      []Param{Severity},
+			Params: []Param{Severity,
+				{Name: "angle", Type: Float, Min: -180, Max: 180, Drawn: true,
+					Doc: "direction of the flakes' streaks in degrees (0 is to the right, positive is down); unset draws it per image uniformly from [-135, -45) and records it"},
+				seedParam("flake_seed", "the snow layer's noise")},
 			New: func(v Values, _ Env) (Transform, error) {
-				return wrap("snow", v, imagenetc.SnowSeverities[severityIndex(v)])
+				t := imagenetc.SnowSeverities[severityIndex(v)]
+				setDrawnFloat(v, "angle", &t.Angle)
+				setSeed(v, "flake_seed", &t.Seed)
+				return wrap("snow", v, t)
 			},
 		},
 		{
@@ -147,7 +161,13 @@ func corruptionTransforms() []TransformEntry {
 			Description: "ImageNet-C frost: a random crop of a frost texture blended over the image (procedural textures, or --frost-textures DIR)",
 			Params: []Param{Severity,
 				severityParam("image_weight", Float, 0, 2, "weight of the image", func(i int) float64 { return imagenetc.FrostSeverities[i].ImageWeight }),
-				severityParam("frost_weight", Float, 0, 2, "weight of the frost texture", func(i int) float64 { return imagenetc.FrostSeverities[i].FrostWeight })},
+				severityParam("frost_weight", Float, 0, 2, "weight of the frost texture", func(i int) float64 { return imagenetc.FrostSeverities[i].FrostWeight }),
+				{Name: "texture", Type: Int, Min: 0, Max: 99, Drawn: true,
+					Doc: "index of the frost texture (0-4 for the procedural ones, else in --frost-textures name order); unset draws it per image and records it"},
+				{Name: "crop_y", Type: Float, Min: 0, Max: 1, Drawn: true,
+					Doc: "crop position in the enlarged texture as a fraction of the free rows, in [0, 1); unset draws it per image and records it"},
+				{Name: "crop_x", Type: Float, Min: 0, Max: 1, Drawn: true,
+					Doc: "crop position in the enlarged texture as a fraction of the free columns, in [0, 1); unset draws it per image and records it"}},
 			New: func(v Values, env Env) (Transform, error) {
 				t := imagenetc.FrostSeverities[severityIndex(v)]
 				setFloat(v, "image_weight", &t.ImageWeight)
@@ -160,6 +180,15 @@ func corruptionTransforms() []TransformEntry {
 					}
 					t.Textures = tex
 				}
+				if x, ok := v["texture"]; ok {
+					i := int(x)
+					if n := t.TextureCount(); i >= n {
+						return nil, fmt.Errorf("frost: texture=%d does not exist: there are %d textures (0-%d)", i, n, n-1)
+					}
+					t.Texture = &i
+				}
+				setDrawnFloat(v, "crop_y", &t.CropY)
+				setDrawnFloat(v, "crop_x", &t.CropX)
 				return wrap("frost", v, t)
 			},
 		},
@@ -168,11 +197,13 @@ func corruptionTransforms() []TransformEntry {
 			Description: "ImageNet-C fog: a grey plasma-fractal haze",
 			Params: []Param{Severity,
 				severityParam("strength", Float, 0, 10, "strength of the haze", func(i int) float64 { return imagenetc.FogSeverities[i].Strength }),
-				severityParam("decay", Float, 0.5, 10, "how fast the fractal's detail fades per level; larger is smoother", func(i int) float64 { return imagenetc.FogSeverities[i].Decay })},
+				severityParam("decay", Float, 0.5, 10, "how fast the fractal's detail fades per level; larger is smoother", func(i int) float64 { return imagenetc.FogSeverities[i].Decay }),
+				seedParam("haze_seed", "the plasma-fractal haze")},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := imagenetc.FogSeverities[severityIndex(v)]
 				setFloat(v, "strength", &t.Strength)
 				setFloat(v, "decay", &t.Decay)
+				setSeed(v, "haze_seed", &t.Seed)
 				return wrap("fog", v, t)
 			},
 		},
@@ -202,10 +233,12 @@ func corruptionTransforms() []TransformEntry {
 			Name:        "elastic-transform",
 			Description: "ImageNet-C elastic transform (imagecorruptions' version): a smooth random displacement field",
 			Params: []Param{Severity,
-				severityParam("alpha", Float, 0, 200, "scale of the smoothed displacement field", func(i int) float64 { return imagenetc.ElasticTransformSeverities[i].Alpha })},
+				severityParam("alpha", Float, 0, 200, "scale of the smoothed displacement field", func(i int) float64 { return imagenetc.ElasticTransformSeverities[i].Alpha }),
+				seedParam("field_seed", "the displacement field")},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := imagenetc.ElasticTransformSeverities[severityIndex(v)]
 				setFloat(v, "alpha", &t.Alpha)
+				setSeed(v, "field_seed", &t.Seed)
 				return wrap("elastic-transform", v, t)
 			},
 		},
@@ -235,10 +268,12 @@ func corruptionTransforms() []TransformEntry {
 			Name:        "speckle-noise",
 			Description: "ImageNet-C speckle noise (validation set): x + x·N(0, sigma²) per channel",
 			Params: []Param{Severity,
-				severityParam("sigma", Float, 0, 5, "standard deviation of the relative noise", func(i int) float64 { return imagenetc.SpeckleNoiseSeverities[i].Sigma })},
+				severityParam("sigma", Float, 0, 5, "standard deviation of the relative noise", func(i int) float64 { return imagenetc.SpeckleNoiseSeverities[i].Sigma }),
+				seedParam("noise_seed", "the noise")},
 			New: func(v Values, _ Env) (Transform, error) {
 				t := imagenetc.SpeckleNoiseSeverities[severityIndex(v)]
 				setFloat(v, "sigma", &t.Sigma)
+				setSeed(v, "noise_seed", &t.Seed)
 				return wrap("speckle-noise", v, t)
 			},
 		},
@@ -256,9 +291,11 @@ func corruptionTransforms() []TransformEntry {
 		{
 			Name:        "spatter",
 			Description: "ImageNet-C spatter (validation set): water drops (severity 1-3) or mud (4-5)",
-			Params:      []Param{Severity},
+			Params:      []Param{Severity, seedParam("liquid_seed", "the liquid field")},
 			New: func(v Values, _ Env) (Transform, error) {
-				return wrap("spatter", v, imagenetc.SpatterSeverities[severityIndex(v)])
+				t := imagenetc.SpatterSeverities[severityIndex(v)]
+				setSeed(v, "liquid_seed", &t.Seed)
+				return wrap("spatter", v, t)
 			},
 		},
 		{

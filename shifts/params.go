@@ -33,6 +33,9 @@ type Param struct {
 	// BySeverity holds, for a parameter derived from severity, its value at severities
 	// 1 to 5 (nil otherwise).
 	BySeverity []float64 `json:"by_severity,omitempty"`
+	// Drawn marks a per-image draw: left unset, it is drawn for every image and
+	// recorded under this name in the image's record (see Redraw).
+	Drawn bool `json:"drawn,omitempty"`
 }
 
 // check validates v against p's type and range.

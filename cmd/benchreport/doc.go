@@ -13,7 +13,16 @@
 //   - shiftgen's peak RSS (from the process's rusage) on the sample and on the sample
 //     repeated -copies times (hard links, or copies where links fail);
 //   - whether two runs wrote the same bytes, and how far the fast codec's output is from
-//     the pure-Go codec's.
+//     the pure-Go codec's;
+//   - the 19 ImageNet-C corruptions at severities 1–5 against bethgelab/imagecorruptions
+//     (-imagecorruptions DIR, a checkout, or the python's installed package; the section
+//     is skipped when neither imports): both pinned to one core (taskset, GOMAXPROCS=1,
+//     every Python thread pool at 1), alternating for -imagenetc-rounds rounds, on the
+//     committed 224-px test images; ms per image and the ratio per corruption and
+//     severity (median of the rounds' ratios, with their range) and for all 19 × 5.
+//     shiftgen's side runs in a child process of this command (-imagenetc-child) and uses
+//     the corruptions as built with benchreport's tags (libjpeg-turbo for JPEG with
+//     turbojpeg).
 //
 // The shiftgen binary (-bin) runs as a subprocess, so its RSS and CPU time are its own.
 // Build benchreport with the same tags as the binary: its in-process codec (for the
@@ -25,4 +34,5 @@
 // Usage:
 //
 //	go run -tags turbojpeg ./cmd/benchreport -bin bin/shiftgen [-in ../shared/imagenet-sample] [-workers 2] [-rounds 3] [-tmp /dev/shm]
+//	go run -tags turbojpeg ./cmd/benchreport -imagenetc-only -imagecorruptions ~/imagecorruptions [-imagenetc-rounds 5] [-imagenetc-cpu 0]
 package main

@@ -36,7 +36,20 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 3, "repetitions of each timed run (best and median are reported)")
 	flag.IntVar(&c.copies, "copies", 10, "times the sample is repeated for the second memory measurement")
 	flag.Parse()
-	if err := run(c, os.Stdout); err != nil {
+	if *icChild {
+		if err := icChildMain(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if !*icOnly {
+		if err := run(c, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+	}
+	if err := imagenetcReport(os.Stdout, c.python); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}

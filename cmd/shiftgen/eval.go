@@ -35,7 +35,7 @@ func evalCommand() *cli.Command {
 			&cli.StringFlag{Name: "shift-col", Usage: "--accuracies `COLUMN` of shifted accuracies"},
 			&cli.StringFlag{Name: "group-col", Usage: "--accuracies `COLUMN` of model groups"},
 			&cli.StringFlag{Name: "units", Usage: "--accuracies `UNITS`: percent or fraction (default: auto-detected and stated)"},
-			&cli.StringSliceFlag{Name: "by", Usage: "repeat everything per value of record `FIELD` (e.g. spurious, tint_class, support)"},
+			&cli.StringSliceFlag{Name: "by", Usage: "repeat everything per value of record `FIELD` (e.g. spurious, tint_class, support), or per equal-width bin of a numeric field with FIELD:bins=K (e.g. angle:bins=6)"},
 			&cli.StringFlag{Name: "scale", Value: "probit", Usage: "`SCALE`: probit (the paper's) or logit (the ImageNet testbed's)"},
 			&cli.IntFlag{Name: "bootstrap", Usage: "`N` bootstrap resamples of the baselines (the testbed uses 1000; 0: none)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the bootstrap"},

@@ -45,6 +45,7 @@ func newApp() *cli.App {
 			indexCommand(),
 			splitCommand(),
 			verifyCommand(),
+			regenerateCommand(),
 			mergeCommand(),
 			versionCommand(),
 		},

@@ -8,7 +8,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -95,6 +94,10 @@ func LoadDataset(ctx context.Context, manifestPath, split string, by []string, w
 	for i := range valID {
 		valID[i] = map[string]int32{}
 	}
+	fields, nums, err := parseByFields(by)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.Open(d.recordsPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (the manifest names %s as its records file)", d.recordsPath, err, m.Records.Name)
@@ -129,8 +132,16 @@ func LoadDataset(ctx context.Context, manifestPath, split string, by []string, w
 		for k := range r.Fields {
 			d.fields[k] = true
 		}
-		for fi, name := range by {
-			v, ok := r.Field(name)
+		for fi, bf := range fields {
+			v, ok := r.Field(bf.name)
+			if bf.bins > 0 {
+				x, err := binValue(v, ok)
+				if err != nil {
+					return fmt.Errorf("%s:%d: --by %s: field %s %w", d.recordsPath, line, by[fi], bf.name, err)
+				}
+				nums[fi] = append(nums[fi], x)
+				continue
+			}
 			vid := int32(-1)
 			if ok {
 				var seen bool
@@ -160,9 +171,10 @@ func LoadDataset(ctx context.Context, manifestPath, split string, by []string, w
 			return nil, fmt.Errorf("%s: no %s record of split %q, so there is nothing to compare; pass --split with a split both distributions hold", d.recordsPath, distNames[i], split)
 		}
 	}
+	d.binValues(fields, nums)
 	for fi, name := range by {
 		if len(d.byNames[fi]) == 0 {
-			return nil, fmt.Errorf("--by %s: no record of split %q has a field %q; the records have %s", name, split, name, strings.Join(d.fieldNames(), ", "))
+			return nil, fmt.Errorf("--by %s: no record of split %q has a field %q; the records have %s", name, split, fields[fi].name, strings.Join(d.fieldNames(), ", "))
 		}
 	}
 	return d, nil
@@ -235,14 +247,14 @@ func (d *Dataset) npyOrder() [2][]int32 {
 }
 
 // sortValues returns the ids of names in order: numerically when every name is a
-// number, else by string.
+// number (or a bin's range, by its lower edge), else by string.
 func sortValues(names []string) []int {
 	ids := make([]int, len(names))
 	nums := make([]float64, len(names))
 	numeric := true
 	for i, n := range names {
 		ids[i] = i
-		x, err := strconv.ParseFloat(n, 64)
+		x, err := sortNumber(n)
 		if err != nil {
 			numeric = false
 		}

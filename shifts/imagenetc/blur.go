@@ -31,17 +31,17 @@ func (c GaussianBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 	return img
 }
 
-var u8pool pool[uint8]
+var (
+	u8pool  pool[uint8]
+	u32pool pool[uint32]
+	u64pool pool[uint64]
+)
 
 // getRGB copies img's colour bytes into a packed w·h·3 slice.
 func getRGB(img *image.RGBA, dst []uint8) {
 	w, h := dims(img)
 	for y := 0; y < h; y++ {
-		s := row(img, y, w)
-		d := dst[y*w*3 : (y+1)*w*3]
-		for x := 0; x < w; x++ {
-			d[3*x], d[3*x+1], d[3*x+2] = s[4*x], s[4*x+1], s[4*x+2]
-		}
+		packRGB(dst[y*w*3:(y+1)*w*3], row(img, y, w))
 	}
 }
 
@@ -49,10 +49,6 @@ func getRGB(img *image.RGBA, dst []uint8) {
 func putRGB(img *image.RGBA, src []uint8) {
 	w, h := dims(img)
 	for y := 0; y < h; y++ {
-		d := row(img, y, w)
-		s := src[y*w*3 : (y+1)*w*3]
-		for x := 0; x < w; x++ {
-			d[4*x], d[4*x+1], d[4*x+2] = s[3*x], s[3*x+1], s[3*x+2]
-		}
+		unpackRGB(row(img, y, w), src[y*w*3:(y+1)*w*3])
 	}
 }

@@ -64,9 +64,7 @@ func blurBytes(src, dst []uint8, w, h int, k []float32, flat *[256]uint8) {
 	buf := f32pool.get(3 * n)
 	defer f32pool.put(buf)
 	x, v, acc := buf[:n], buf[n:2*n], buf[2*n:]
-	for i, b := range src[:n] {
-		x[i] = float32(b)
-	}
+	bytesToF32(x, src[:n])
 	r := len(k) - 1
 	// Axis 0: acc holds the relative sums, v the blurred values.
 	for y := 0; y < h; y++ {
@@ -93,13 +91,8 @@ func blurBytes(src, dst []uint8, w, h int, k []float32, flat *[256]uint8) {
 		symTaps(a2, c, k, func(j int) ([]float32, []float32) { return ext[(r-j)*3:], ext[(r+j)*3:] })
 		a1 := acc[y*stride : (y+1)*stride]
 		d := dst[y*stride : (y+1)*stride]
-		for i := range d {
-			if a2[i] == 0 && a1[i] == 0 {
-				d[i] = flat[src[y*stride+i]]
-				continue
-			}
-			d[i] = trunc8f(vr[i] + a2[i])
-		}
+		s := src[y*stride : (y+1)*stride]
+		addTrunc(d, vr, a2, a1, func(i int) { d[i] = flat[s[i]] })
 	}
 }
 

@@ -118,9 +118,17 @@ func mapHSV(img *image.RGBA, sMul, sAdd, vAdd float64) {
 	for v := range unit {
 		unit[v] = float64(v) / 255
 	}
+	var hp *hsvParams
+	if useAVX2 {
+		hp = newHSVParams(sMul, sAdd, vAdd, satOp, vAdd != 0)
+	}
 	for y := 0; y < h; y++ {
 		px := row(img, y, w)
-		for x := 0; x < len(px); x += 4 {
+		done := 0
+		if hp != nil {
+			done = 4 * hsvRowAVX2(px, hp)
+		}
+		for x := done; x < len(px); x += 4 {
 			q := px[x : x+3 : x+3]
 			hh, ss, vv := rgb2hsv(unit[q[0]], unit[q[1]], unit[q[2]])
 			if satOp {
@@ -204,4 +212,25 @@ func hsv2rgb(h, s, v float64) (r, g, b float64) {
 	default:
 		return v, p, q
 	}
+}
+
+// hsvParams are mapHSV's parameters as the vector kernel reads them: each value four
+// times, and the two switches as all-ones or all-zeros lanes.
+type hsvParams struct {
+	sMul, sAdd, vAdd [4]float64
+	sat, val         [4]uint64
+}
+
+func newHSVParams(sMul, sAdd, vAdd float64, sat, val bool) *hsvParams {
+	p := &hsvParams{}
+	for i := range 4 {
+		p.sMul[i], p.sAdd[i], p.vAdd[i] = sMul, sAdd, vAdd
+		if sat {
+			p.sat[i] = ^uint64(0)
+		}
+		if val {
+			p.val[i] = ^uint64(0)
+		}
+	}
+	return p
 }

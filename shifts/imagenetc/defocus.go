@@ -210,9 +210,7 @@ func (p *defocusPlan) apply(img *image.RGBA) {
 		sr := row(img, reflect101(y-P, h), w)
 		d := e8[y*ew*3 : (y+1)*ew*3]
 		mid := d[P*3 : (P+w)*3]
-		for x := 0; x < w; x++ {
-			mid[3*x], mid[3*x+1], mid[3*x+2] = sr[4*x], sr[4*x+1], sr[4*x+2]
-		}
+		packRGB(mid, sr)
 		for x := 0; x < P; x++ {
 			l, r := 3*reflect101(x-P, w), 3*reflect101(w+x, w)
 			copy(d[3*x:3*x+3], mid[l:l+3])
@@ -229,8 +227,10 @@ func (p *defocusPlan) apply(img *image.RGBA) {
 	if packed {
 		lanes = 3
 	}
-	col := make([]uint64, (eh+1)*ew)
-	acc := make([]uint64, aw)
+	col := u64pool.get((eh + 1) * ew)
+	defer u64pool.put(col)
+	acc := u64pool.get(aw)
+	defer u64pool.put(acc)
 	for c0 := 0; c0 < 3; c0 += lanes {
 		clear(col[:ew])
 		for y := 0; y < eh; y++ {
@@ -293,12 +293,12 @@ func (p *defocusPlan) apply(img *image.RGBA) {
 	var ef []float32
 	acc32 := f32pool.get(w * 3)
 	defer f32pool.put(acc32)
+	out := u8pool.get(w * 3)
+	defer u8pool.put(out)
 	if len(p.taps) > 0 {
 		ef = f32pool.get(ew * eh * 3)
 		defer f32pool.put(ef)
-		for i, v := range e8[:ew*eh*3] {
-			ef[i] = float32(v)
-		}
+		bytesToF32(ef[:ew*eh*3], e8[:ew*eh*3])
 	}
 	for y := 0; y < h; y++ {
 		clear(acc32)
@@ -315,17 +315,9 @@ func (p *defocusPlan) apply(img *image.RGBA) {
 				axpyDiff(acc32, at(p.taps[i]), c, p.taps[i].w)
 			}
 		}
-		d := row(img, y, w)
-		sr := s[y*w*3 : (y+1)*w*3]
-		cr := e8[((y+P)*ew+P)*3:]
-		for x := 0; x < w; x++ {
-			for ch := 0; ch < 3; ch++ {
-				i := 3*x + ch
-				// The reference's value is Σ K·(v/255), scaled by 255 and truncated;
-				// in byte units that is this sum, up to rounding in the last bit.
-				v := sr[i]/p.n + float64(acc32[i]) + float64(p.dsum*float64(cr[i]))
-				d[4*x+ch] = trunc8(v)
-			}
-		}
+		// The reference's value is Σ K·(v/255), scaled by 255 and truncated; in byte
+		// units that is S/N + Σ D·(v − c) + ΣD·c, up to rounding in the last bit.
+		defocusFinish(out, s[y*w*3:(y+1)*w*3], acc32, e8[((y+P)*ew+P)*3:], p.n, p.dsum)
+		unpackRGB(row(img, y, w), out)
 	}
 }

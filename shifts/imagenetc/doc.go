@@ -46,22 +46,31 @@
 //
 // Draws come only from the caller's generator, in a documented order per corruption,
 // not from NumPy's streams, so random corruptions match the reference in distribution
-// rather than pixel for pixel. The noises sample the exact distribution of each
-// truncated output byte directly (one alias-table lookup per channel value) instead of
-// drawing a float per channel and truncating; glass blur, elastic transform and fog use
-// a SplitMix64 stream seeded from the generator. Frost ships no photographs: it uses
-// five procedural textures generated from a seed (sizes and channel statistics of the
-// five textures imagecorruptions can pick), or a user's own folder
-// (LoadFrostTextures). MotionBlur's angle is a parameter that Corrupt draws when unset.
+// rather than pixel for pixel. Every random corruption is a Random: it makes its
+// per-image choices first, before looking at the image (an angle, a texture and crop,
+// or the seed of a field too large to list), and each is a parameter Corrupt draws
+// only when it is unset, so a set of recorded draws rebuilds the corruption that made
+// an image. The noises sample the exact distribution of each truncated output byte
+// directly (one alias-table lookup per channel value) instead of drawing a float per
+// channel and truncating; the fields of glass blur, elastic transform, fog, snow and
+// spatter come from a SplitMix64 stream started by their seed, the noises' from the
+// cheaper wyrand generator (as Go's runtime uses) started by theirs. Frost
+// ships no photographs: it uses five procedural textures generated from a seed (sizes
+// and channel statistics of the five textures imagecorruptions can pick), or a user's
+// own folder (LoadFrostTextures).
 //
 // # Speed and determinism
 //
 // The kernels work on raw Pix buffers; the expensive ones use precomputed per-(size,
 // severity) plans (kernels, index tables, alias tables) held in caches that are safe
-// for concurrent use and bounded in size. The linear filters run on AVX2 (amd64, in
-// assembly) with pure-Go fallbacks that perform the same IEEE operations in the same
-// order, and float expressions are written so that no fused multiply-add can change
-// them, so outputs are identical on every platform (up to last-bit differences in the
-// standard library's math functions when tables are built). The purego build tag
-// disables the assembly. This package imports nothing else of shiftgen.
+// for concurrent use and bounded in size. The linear filters, the conversions between
+// RGBA bytes and floats with the final truncation, the HSV round trip, the elastic
+// sampler, zoom blur's interpolation, snow's blend and the chamfer distance run on AVX2
+// (amd64, in assembly) with pure-Go fallbacks that perform the same IEEE operations in
+// the same order, and float expressions are written so that no fused multiply-add can
+// change them, so outputs are identical on every platform (up to last-bit differences
+// in the standard library's math functions when tables are built). The purego build
+// tag disables the assembly. With the turbojpeg build tag, JPEG hands its round trip
+// to libjpeg-turbo (internal/turbo), which gives the bytes of the Go pipeline faster.
+// This package imports nothing else of shiftgen.
 package imagenetc

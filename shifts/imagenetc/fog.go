@@ -15,20 +15,31 @@ type Fog struct {
 	Strength float64 `json:"strength"`
 	// Decay divides the noise amplitude at every level; larger is smoother.
 	Decay float64 `json:"decay"`
+	// Seed seeds the heightmap; nil draws it per image.
+	Seed *uint64 `json:"haze_seed,omitempty"`
 }
 
 // FogSeverities holds Fog at severities 1..5.
-var FogSeverities = [5]Fog{{1.5, 2}, {2, 2}, {2.5, 1.7}, {2.5, 1.5}, {3, 1.4}}
+var FogSeverities = [5]Fog{{Strength: 1.5, Decay: 2}, {Strength: 2, Decay: 2}, {Strength: 2.5, Decay: 1.7},
+	{Strength: 2.5, Decay: 1.5}, {Strength: 3, Decay: 1.4}}
 
-// Corrupt adds fog in place. The heightmap takes M²−1 uniform draws in the reference's
-// order (per level: squares, then the two diamond sets).
+// Draw draws the haze seed unless it is set.
+func (c Fog) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the haze seed when set.
+func (c Fog) Draws() map[string]any { return setDraws("haze_seed", c.Seed) }
+
+// Corrupt adds fog in place. It draws the haze seed (Draw); the heightmap takes M²−1
+// uniforms from the stream it seeds, in the reference's order (per level: squares,
+// then the two diamond sets).
 func (c Fog) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c.Seed = drawSeed(c.Seed, r)
 	w, h := dims(img)
 	size := 1
 	for size < max(w, h, 3) {
 		size *= 2
 	}
-	p := plasma(size, c.Decay, newStream(r))
+	p := plasma(size, c.Decay, seeded(c.Seed))
 	defer f32pool.put(p)
 	maxv := uint8(0)
 	for y := 0; y < h; y++ {

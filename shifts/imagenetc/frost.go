@@ -32,24 +32,67 @@ type Frost struct {
 	TextureSeed int64 `json:"texture_seed"`
 	// Textures, when not nil, replaces the procedural textures.
 	Textures *FrostTextures `json:"textures,omitempty"`
+	// Texture is the index of the texture used (0 to the number of textures − 1);
+	// nil draws it per image, uniformly.
+	Texture *int `json:"texture,omitempty"`
+	// CropY and CropX place the crop in the enlarged texture, as fractions of the
+	// free margin: the crop starts at row ⌊CropY·(Ht − H)⌋ and column ⌊CropX·(Wt − W)⌋
+	// (at most Ht − H − 1 and Wt − W − 1, as NumPy's randint). Each is in [0, 1); nil
+	// draws it per image, uniformly.
+	CropY *float64 `json:"crop_y,omitempty"`
+	CropX *float64 `json:"crop_x,omitempty"`
 }
 
 // FrostSeverities holds Frost at severities 1..5 (procedural textures, seed 0).
 var FrostSeverities = [5]Frost{{ImageWeight: 1, FrostWeight: 0.4}, {ImageWeight: 0.8, FrostWeight: 0.6},
 	{ImageWeight: 0.7, FrostWeight: 0.7}, {ImageWeight: 0.65, FrostWeight: 0.7}, {ImageWeight: 0.6, FrostWeight: 0.75}}
 
-// Corrupt frosts img in place. It draws the texture index, then the crop's row and
-// column offsets.
-func (c Frost) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
-	tex := c.Textures
-	if tex == nil {
-		tex = ProceduralFrost(c.TextureSeed)
+// textures returns the textures Frost picks from.
+func (c Frost) textures() *FrostTextures {
+	if c.Textures != nil {
+		return c.Textures
 	}
+	return ProceduralFrost(c.TextureSeed)
+}
+
+// Draw draws the texture index, then the crop's row and column fractions, each
+// unless it is set.
+func (c Frost) Draw(r *rand.Rand) Random {
+	if c.Texture == nil {
+		i := r.IntN(c.textures().Len())
+		c.Texture = &i
+	}
+	c.CropY = drawFloat(c.CropY, 0, 1, r)
+	c.CropX = drawFloat(c.CropX, 0, 1, r)
+	return c
+}
+
+// TextureCount returns the number of textures Frost picks from.
+func (c Frost) TextureCount() int { return c.textures().Len() }
+
+// Draws returns the texture index and the crop fractions when set.
+func (c Frost) Draws() map[string]any {
+	return setDraws("texture", c.Texture, "crop_y", c.CropY, "crop_x", c.CropX)
+}
+
+// cropOffset is the offset a crop fraction f gives in a free margin of n positions.
+func cropOffset(f float64, n int) int {
+	n = max(1, n)
+	return max(0, min(int(f*float64(n)), n-1))
+}
+
+// Corrupt frosts img in place. It draws the texture index and the crop (Draw).
+func (c Frost) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c = c.Draw(r).(Frost)
+	tex := c.textures()
 	w, h := dims(img)
-	i := r.IntN(len(tex.tex))
+	i := *c.Texture
+	if i < 0 || i >= tex.Len() {
+		panic(fmt.Sprintf("frost: texture %d does not exist (there are %d)", i, tex.Len()))
+	}
 	f := tex.cover(i, w, h)
-	y0 := r.IntN(max(1, f.h-h))
-	x0 := r.IntN(max(1, f.w-w))
+	y0 := cropOffset(*c.CropY, f.h-h)
+	x0 := cropOffset(*c.CropX, f.w-w)
 	var a, b [256]float64
 	for v := range a {
 		a[v] = c.ImageWeight * float64(v)

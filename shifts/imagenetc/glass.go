@@ -1,6 +1,7 @@
 package imagenetc
 
 import (
+	"encoding/binary"
 	"image"
 	"math/rand/v2"
 )
@@ -18,10 +19,22 @@ type GlassBlur struct {
 	MaxDelta int `json:"max_delta"`
 	// Iterations is the number of shuffling sweeps.
 	Iterations int `json:"iterations"`
+	// Seed seeds the shuffle's offsets; nil draws it per image.
+	Seed *uint64 `json:"shuffle_seed,omitempty"`
 }
 
 // GlassBlurSeverities holds GlassBlur at severities 1..5.
-var GlassBlurSeverities = [5]GlassBlur{{0.7, 1, 2}, {0.9, 2, 1}, {1, 2, 3}, {1.1, 3, 2}, {1.5, 4, 2}}
+var GlassBlurSeverities = [5]GlassBlur{
+	{Sigma: 0.7, MaxDelta: 1, Iterations: 2}, {Sigma: 0.9, MaxDelta: 2, Iterations: 1},
+	{Sigma: 1, MaxDelta: 2, Iterations: 3}, {Sigma: 1.1, MaxDelta: 3, Iterations: 2},
+	{Sigma: 1.5, MaxDelta: 4, Iterations: 2},
+}
+
+// Draw draws the shuffle seed unless it is set.
+func (c GlassBlur) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the shuffle seed when set.
+func (c GlassBlur) Draws() map[string]any { return setDraws("shuffle_seed", c.Seed) }
 
 type glassPlan struct {
 	k                  []float32
@@ -30,9 +43,10 @@ type glassPlan struct {
 
 var glassPlans cache[float64, *glassPlan]
 
-// Corrupt applies the glass effect in place. It draws two offsets (dx, then dy) per
-// visited pixel per sweep.
+// Corrupt applies the glass effect in place. It draws the shuffle seed (Draw); the
+// stream it seeds gives two offsets (dx, then dy) per visited pixel per sweep.
 func (c GlassBlur) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c.Seed = drawSeed(c.Seed, r)
 	w, h := dims(img)
 	n := w * h * 3
 	buf := u8pool.get(2 * n)
@@ -49,33 +63,43 @@ func (c GlassBlur) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		a, b = b, a
 	}
 	d := c.MaxDelta
-	if d > 0 && c.Iterations > 0 {
-		st := newStream(r)
-		span := uint32(2 * d)
-		pow2 := span&(span-1) == 0
-		for it := 0; it < c.Iterations; it++ {
-			for y := h - d; y > d; y-- {
-				for x := w - d; x > d; x-- {
-					var dx, dy int
-					if pow2 {
-						v := st.next()
-						dx = int(uint32(v)&(span-1)) - d
-						dy = int(uint32(v>>32)&(span-1)) - d
-					} else {
-						dx = int(st.intn(span)) - d
-						dy = int(st.intn(span)) - d
-					}
-					o := (y*w + x) * 3
-					s := ((y+dy)*w + x + dx) * 3
-					a[o], a[o+1], a[o+2] = a[s], a[s+1], a[s+2]
+	if d <= 0 || c.Iterations <= 0 {
+		if p != nil {
+			blurBytes(a, b, w, h, p.k, p.outFlat)
+			a = b
+		}
+		putRGB(img, a)
+		return img
+	}
+	// The shuffle runs on img's RGBA pixels, a pixel's colour moved as one word.
+	putRGB(img, a)
+	st := seeded(c.Seed)
+	span := uint32(2 * d)
+	pow2 := span&(span-1) == 0
+	pix, stride := img.Pix, img.Stride
+	for it := 0; it < c.Iterations; it++ {
+		for y := h - d; y > d; y-- {
+			for x := w - d; x > d; x-- {
+				var dx, dy int
+				if pow2 {
+					v := st.next()
+					dx = int(uint32(v)&(span-1)) - d
+					dy = int(uint32(v>>32)&(span-1)) - d
+				} else {
+					dx = int(st.intn(span)) - d
+					dy = int(st.intn(span)) - d
 				}
+				o := y*stride + 4*x
+				s := (y+dy)*stride + 4*(x+dx)
+				v := binary.LittleEndian.Uint32(pix[s:])&0xffffff | binary.LittleEndian.Uint32(pix[o:])&0xff000000
+				binary.LittleEndian.PutUint32(pix[o:], v)
 			}
 		}
 	}
 	if p != nil {
+		getRGB(img, a)
 		blurBytes(a, b, w, h, p.k, p.outFlat)
-		a = b
+		putRGB(img, b)
 	}
-	putRGB(img, a)
 	return img
 }

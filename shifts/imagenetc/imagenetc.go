@@ -2,6 +2,7 @@ package imagenetc
 
 import (
 	"image"
+	"math/bits"
 	"math/rand/v2"
 	"sync"
 )
@@ -78,13 +79,10 @@ func row(img *image.RGBA, y, w int) []uint8 {
 	return img.Pix[o : o+4*w : o+4*w]
 }
 
-// stream is a small, fast generator (SplitMix64) seeded from the caller's *rand.Rand,
-// used where a corruption needs hundreds of thousands of draws. It is not safe for
-// concurrent use; each call to Corrupt makes its own.
+// stream is a small, fast generator (SplitMix64) seeded by a seed a corruption draws
+// (see Random), used where a corruption needs hundreds of thousands of draws. It is not
+// safe for concurrent use; each call to Corrupt makes its own.
 type stream struct{ s uint64 }
-
-// newStream seeds a stream with one draw from r.
-func newStream(r *rand.Rand) stream { return stream{s: r.Uint64()} }
 
 // next returns 64 uniformly distributed bits.
 func (s *stream) next() uint64 {
@@ -162,3 +160,11 @@ var (
 	f64pool pool[float64]
 	f32pool pool[float32]
 )
+
+// wy returns 64 uniformly distributed bits by wyrand (one 64×64→128-bit product per
+// draw), the cheaper generator the noises use for their one draw per channel value.
+func (s *stream) wy() uint64 {
+	s.s += 0xa0761d6478bd642f
+	hi, lo := bits.Mul64(s.s, s.s^0xe7037ed1a0b428db)
+	return hi ^ lo
+}

@@ -181,9 +181,9 @@ func TestIdentities(t *testing.T) {
 	src := synthetic(40, 30, 5)
 	zero := 0.0
 	for _, c := range []Corruption{
-		GaussianNoise{0}, SpeckleNoise{0}, ImpulseNoise{0}, Brightness{0}, Saturate{1, 0}, Contrast{1},
+		GaussianNoise{}, SpeckleNoise{}, ImpulseNoise{}, Brightness{0}, Saturate{1, 0}, Contrast{1},
 		Pixelate{1}, GaussianBlur{0}, MotionBlur{Radius: 0, Sigma: 1, Angle: &zero},
-		GlassBlur{0, 0, 0}, Frost{ImageWeight: 1, FrostWeight: 0},
+		GlassBlur{}, Frost{ImageWeight: 1, FrostWeight: 0},
 	} {
 		out := c.Corrupt(rgba.Clone(src), rand.New(rand.NewPCG(1, 1)))
 		if !bytes.Equal(out.Pix, src.Pix) {
@@ -217,7 +217,7 @@ func TestLiterals(t *testing.T) {
 		t.Errorf("saturate: %v, want %v", got.Pix, want)
 	}
 	// Impulse noise with amount 1 replaces every channel by 0 or 255.
-	got = ImpulseNoise{1}.Corrupt(synthetic(16, 16, 1), rand.New(rand.NewPCG(1, 2)))
+	got = ImpulseNoise{Amount: 1}.Corrupt(synthetic(16, 16, 1), rand.New(rand.NewPCG(1, 2)))
 	for i, v := range got.Pix {
 		if i%4 != 3 && v != 0 && v != 255 {
 			t.Fatalf("impulse amount 1: byte %d is %d", i, v)
@@ -351,4 +351,39 @@ func TestMotionAngle(t *testing.T) {
 	m := MotionBlurSeverities[0]
 	m.Angle = &a
 	m.Corrupt(synthetic(32, 32, 1), nil) // must not touch the nil generator
+}
+
+// TestBoxDivisions checks the shortcuts Pixelate takes for spans of one and two
+// pixels against Pillow's fixed-point division they replace.
+func TestBoxDivisions(t *testing.T) {
+	for n := 1; n <= 2; n++ {
+		b := boxSpan{n: n, k: int32(0.5 + float64((1/float64(n))*(1<<22)))}
+		for s := 0; s <= 255*n; s++ {
+			want := b.div(int32(s))
+			got := uint8(s)
+			if n == 2 {
+				got = uint8((s + 1) >> 1)
+			}
+			if got != want {
+				t.Fatalf("n=%d, sum %d: shortcut %d, Pillow %d", n, s, got, want)
+			}
+		}
+	}
+}
+
+// TestZoomBlocks checks that the vector plan of zoom blur's horizontal interpolation
+// covers each row but its last few values (a block reads 16 source values), for every
+// factor of every severity at 224 px and on a narrow image.
+func TestZoomBlocks(t *testing.T) {
+	for _, w := range []int{224, 37} {
+		for _, c := range ZoomBlurSeverities {
+			for _, z := range c.Factors() {
+				ax := newZoomAxis(w, z)
+				bs := zoomBlocks(&ax, 3*w)
+				if 8*len(bs) < 3*w-32 {
+					t.Errorf("w=%d z=%v: %d blocks cover %d of %d values", w, z, len(bs), 8*len(bs), 3*w)
+				}
+			}
+		}
+	}
 }

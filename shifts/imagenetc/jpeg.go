@@ -19,8 +19,23 @@ type JPEG struct {
 // JPEGSeverities holds JPEG at severities 1..5.
 var JPEGSeverities = [5]JPEG{{25}, {18}, {15}, {10}, {7}}
 
-// Corrupt compresses img in place; r is unused.
+// useTurbo lets JPEG use libjpeg-turbo when the build has it (tests turn it off to
+// compare with the Go pipeline).
+var useTurbo = true
+
+// Corrupt compresses img in place; r is unused. Builds with libjpeg-turbo (the
+// turbojpeg tag) hand the work to it, which gives the same bytes faster; the others run
+// the Go version of its pipeline below.
 func (c JPEG) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
+	if w, h := dims(img); w > 0 && h > 0 && useTurbo && turboRoundTrip(img, max(1, min(c.Quality, 100))) {
+		return img
+	}
+	return c.corruptGo(img)
+}
+
+// corruptGo is Corrupt in Go: libjpeg's pixel pipeline without the (lossless) entropy
+// coding.
+func (c JPEG) corruptGo(img *image.RGBA) *image.RGBA {
 	q := jpegTables.get(c.Quality, func() *[2]quantTable { return quantTables(c.Quality) })
 	w, h := dims(img)
 	// Planes padded to whole 16×16 MCUs by repeating the last column and row.

@@ -35,15 +35,18 @@ var MotionBlurSeverities = [5]MotionBlur{
 	{Radius: 20, Sigma: 15, AngleMin: -45, AngleMax: 45},
 }
 
-// Corrupt blurs img in place. It draws one uniform from r for the angle unless Angle
-// is set.
+// Draw draws the angle unless it is set: one uniform from r.
+func (c MotionBlur) Draw(r *rand.Rand) Random {
+	c.Angle = drawFloat(c.Angle, c.AngleMin, c.AngleMax, r)
+	return c
+}
+
+// Draws returns the angle when set.
+func (c MotionBlur) Draws() map[string]any { return setDraws("angle", c.Angle) }
+
+// Corrupt blurs img in place. It draws the angle unless Angle is set (Draw).
 func (c MotionBlur) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
-	var angle float64
-	if c.Angle != nil {
-		angle = *c.Angle
-	} else {
-		angle = c.AngleMin + float64((c.AngleMax-c.AngleMin)*r.Float64())
-	}
+	angle := *drawFloat(c.Angle, c.AngleMin, c.AngleMax, r)
 	w, h := dims(img)
 	p := motionPlans.get(motionKey{c.Radius, c.Sigma, angle, w, h}, func() *motionPlan {
 		return newMotionPlan(motionTaps(c.Radius, c.Sigma, angle, w, h))
@@ -124,9 +127,7 @@ func motionBlurRGB(img *image.RGBA, p *motionPlan) {
 		d := src[y*estride : (y+1)*estride]
 		s := rgb[y*stride : (y+1)*stride]
 		mid := d[pad*3 : pad*3+stride]
-		for i, v := range s {
-			mid[i] = float32(v)
-		}
+		bytesToF32(mid, s)
 		for x := 0; x < pad; x++ {
 			copy(d[3*x:3*x+3], mid[:3])
 			copy(d[(pad+w+x)*3:(pad+w+x)*3+3], mid[stride-3:])
@@ -155,14 +156,8 @@ func motionBlurRGB(img *image.RGBA, p *motionPlan) {
 		out := rgb[y*stride : (y+1)*stride] // overwritten in place: c holds the input
 		a := acc[:len(out)]
 		c = c[:len(out)]
-		if p.whole {
-			for i := range out {
-				if a[i] == 0 {
-					out[i] = p.flat[out[i]]
-				} else {
-					out[i] = trunc8f(c[i] + a[i])
-				}
-			}
+		if p.whole { // c holds the input bytes as floats
+			addTrunc(out, c, a, a, func(i int) { out[i] = p.flat[uint8(c[i])] })
 		} else { // Σ wᵢ·inᵢ = c·Σ wᵢ + Σ wᵢ·(inᵢ − c)
 			for i := range out {
 				if a[i] == 0 {

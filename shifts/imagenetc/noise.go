@@ -11,13 +11,22 @@ import (
 type GaussianNoise struct {
 	// Sigma is the noise standard deviation on the [0, 1] scale.
 	Sigma float64 `json:"sigma"`
+	// Seed seeds the noise; nil draws it per image.
+	Seed *uint64 `json:"noise_seed,omitempty"`
 }
 
 // GaussianNoiseSeverities holds GaussianNoise at severities 1..5.
-var GaussianNoiseSeverities = [5]GaussianNoise{{0.08}, {0.12}, {0.18}, {0.26}, {0.38}}
+var GaussianNoiseSeverities = [5]GaussianNoise{{Sigma: 0.08}, {Sigma: 0.12}, {Sigma: 0.18}, {Sigma: 0.26}, {Sigma: 0.38}}
 
-// Corrupt adds the noise in place.
+// Draw draws the noise seed unless it is set.
+func (c GaussianNoise) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the noise seed when set.
+func (c GaussianNoise) Draws() map[string]any { return setDraws("noise_seed", c.Seed) }
+
+// Corrupt adds the noise in place. It draws the seed of its noise (Draw).
 func (c GaussianNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c.Seed = drawSeed(c.Seed, r)
 	sigma := c.Sigma
 	if sigma == 0 {
 		return img
@@ -34,7 +43,7 @@ func (c GaussianNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 			p[255] = 1 - prev
 		})
 	})
-	s.apply(img, newStream(r))
+	s.apply(img, seeded(c.Seed))
 	return img
 }
 
@@ -43,13 +52,22 @@ func (c GaussianNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 type ShotNoise struct {
 	// Photons is the expected photon count of a full-scale value; fewer is noisier.
 	Photons float64 `json:"photons"`
+	// Seed seeds the noise; nil draws it per image.
+	Seed *uint64 `json:"noise_seed,omitempty"`
 }
 
 // ShotNoiseSeverities holds ShotNoise at severities 1..5.
-var ShotNoiseSeverities = [5]ShotNoise{{60}, {25}, {12}, {5}, {3}}
+var ShotNoiseSeverities = [5]ShotNoise{{Photons: 60}, {Photons: 25}, {Photons: 12}, {Photons: 5}, {Photons: 3}}
 
-// Corrupt adds the noise in place.
+// Draw draws the noise seed unless it is set.
+func (c ShotNoise) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the noise seed when set.
+func (c ShotNoise) Draws() map[string]any { return setDraws("noise_seed", c.Seed) }
+
+// Corrupt adds the noise in place. It draws the seed of its noise (Draw).
 func (c ShotNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c.Seed = drawSeed(c.Seed, r)
 	lam := c.Photons
 	s := samplers.get(samplerKey{kind: 'p', p: lam}, func() *sampler {
 		return newSampler(func(v int, p *[256]float64) {
@@ -72,7 +90,7 @@ func (c ShotNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 			p[255] += math.Max(0, 1-total)
 		})
 	})
-	s.apply(img, newStream(r))
+	s.apply(img, seeded(c.Seed))
 	return img
 }
 
@@ -82,14 +100,22 @@ func (c ShotNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 type ImpulseNoise struct {
 	// Amount is the probability that a channel value is replaced.
 	Amount float64 `json:"amount"`
+	// Seed seeds the noise; nil draws it per image.
+	Seed *uint64 `json:"noise_seed,omitempty"`
 }
 
 // ImpulseNoiseSeverities holds ImpulseNoise at severities 1..5.
-var ImpulseNoiseSeverities = [5]ImpulseNoise{{0.03}, {0.06}, {0.09}, {0.17}, {0.27}}
+var ImpulseNoiseSeverities = [5]ImpulseNoise{{Amount: 0.03}, {Amount: 0.06}, {Amount: 0.09}, {Amount: 0.17}, {Amount: 0.27}}
 
-// Corrupt adds the noise in place.
+// Draw draws the noise seed unless it is set.
+func (c ImpulseNoise) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the noise seed when set.
+func (c ImpulseNoise) Draws() map[string]any { return setDraws("noise_seed", c.Seed) }
+
+// Corrupt adds the noise in place. It draws the seed of its noise (Draw).
 func (c ImpulseNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
-	st := newStream(r)
+	st := seeded(drawSeed(c.Seed, r))
 	// Each channel uses 32 random bits: the low 31 decide whether it is flipped, the top
 	// one whether a flipped value becomes salt or pepper.
 	thr := uint32(math.Min(c.Amount, 1) * (1 << 31))
@@ -107,7 +133,7 @@ func (c ImpulseNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		x := 0
 		for ; x+8 <= len(px); x += 8 { // two pixels, six channels, three draws
 			q := px[x : x+8 : x+8]
-			b0, b1, b2 := st.next(), st.next(), st.next()
+			b0, b1, b2 := st.wy(), st.wy(), st.wy()
 			q[0] = flip(q[0], uint32(b0))
 			q[1] = flip(q[1], uint32(b0>>32))
 			q[2] = flip(q[2], uint32(b1))
@@ -117,7 +143,7 @@ func (c ImpulseNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		}
 		for ; x < len(px); x += 4 {
 			q := px[x : x+3 : x+3]
-			b0, b1 := st.next(), st.next()
+			b0, b1 := st.wy(), st.wy()
 			q[0] = flip(q[0], uint32(b0))
 			q[1] = flip(q[1], uint32(b0>>32))
 			q[2] = flip(q[2], uint32(b1))
@@ -131,13 +157,22 @@ func (c ImpulseNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 type SpeckleNoise struct {
 	// Sigma is the standard deviation of the relative noise.
 	Sigma float64 `json:"sigma"`
+	// Seed seeds the noise; nil draws it per image.
+	Seed *uint64 `json:"noise_seed,omitempty"`
 }
 
 // SpeckleNoiseSeverities holds SpeckleNoise at severities 1..5.
-var SpeckleNoiseSeverities = [5]SpeckleNoise{{0.15}, {0.2}, {0.35}, {0.45}, {0.6}}
+var SpeckleNoiseSeverities = [5]SpeckleNoise{{Sigma: 0.15}, {Sigma: 0.2}, {Sigma: 0.35}, {Sigma: 0.45}, {Sigma: 0.6}}
 
-// Corrupt adds the noise in place.
+// Draw draws the noise seed unless it is set.
+func (c SpeckleNoise) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the noise seed when set.
+func (c SpeckleNoise) Draws() map[string]any { return setDraws("noise_seed", c.Seed) }
+
+// Corrupt adds the noise in place. It draws the seed of its noise (Draw).
 func (c SpeckleNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c.Seed = drawSeed(c.Seed, r)
 	sigma := c.Sigma
 	s := samplers.get(samplerKey{kind: 's', p: sigma}, func() *sampler {
 		return newSampler(func(v int, p *[256]float64) {
@@ -155,7 +190,7 @@ func (c SpeckleNoise) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 			p[255] = 1 - prev
 		})
 	})
-	s.apply(img, newStream(r))
+	s.apply(img, seeded(c.Seed))
 	return img
 }
 
@@ -251,7 +286,7 @@ func (s *sampler) apply(img *image.RGBA, st stream) {
 		x := 0
 		for ; x+8 <= len(px); x += 8 { // two pixels, six channels, three draws
 			q := px[x : x+8 : x+8]
-			b0, b1, b2 := st.next(), st.next(), st.next()
+			b0, b1, b2 := st.wy(), st.wy(), st.wy()
 			q[0] = pick(q[0], uint32(b0))
 			q[1] = pick(q[1], uint32(b0>>32))
 			q[2] = pick(q[2], uint32(b1))
@@ -261,7 +296,7 @@ func (s *sampler) apply(img *image.RGBA, st stream) {
 		}
 		for ; x < len(px); x += 4 {
 			q := px[x : x+3 : x+3]
-			b0, b1 := st.next(), st.next()
+			b0, b1 := st.wy(), st.wy()
 			q[0] = pick(q[0], uint32(b0))
 			q[1] = pick(q[1], uint32(b0>>32))
 			q[2] = pick(q[2], uint32(b1))

@@ -1,6 +1,7 @@
 package imagenetc
 
 import (
+	"encoding/binary"
 	"image"
 	"math/rand/v2"
 )
@@ -37,36 +38,26 @@ func (c Pixelate) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 			nx: nearestIndex(sw, w), ny: nearestIndex(sh, h),
 		}
 	})
-	// Horizontal BOX pass: h rows of sw pixels (RGB, 3 bytes each).
-	tmp := make([]uint8, h*sw*3)
-	for y := 0; y < h; y++ {
-		src := row(img, y, w)
-		dst := tmp[y*sw*3 : (y+1)*sw*3]
-		for o, b := range p.bx {
-			var s0, s1, s2 int32
-			for x := b.min; x < b.min+b.n; x++ {
-				s0 += int32(src[4*x])
-				s1 += int32(src[4*x+1])
-				s2 += int32(src[4*x+2])
-			}
-			dst[3*o] = b.div(s0)
-			dst[3*o+1] = b.div(s1)
-			dst[3*o+2] = b.div(s2)
+	// BOX down: every input row is shrunk horizontally (rounded to bytes, as Pillow's
+	// first pass) and added to the accumulator of the output row whose footprint holds
+	// it (footprints partition the rows); a finished output row is rounded into small,
+	// four bytes per pixel with alpha 255.
+	small := u8pool.get(sw * sh * 4)
+	defer u8pool.put(small)
+	acc := u32pool.get(sw * 3)
+	defer u32pool.put(acc)
+	for o, vb := range p.by {
+		clear(acc)
+		for y := vb.min; y < vb.min+vb.n; y++ {
+			boxRow(acc, row(img, y, w), p.bx)
+		}
+		dst := small[o*sw*4 : (o+1)*sw*4]
+		for x := 0; x < sw; x++ {
+			a, d := acc[3*x:3*x+3:3*x+3], dst[4*x:4*x+4:4*x+4]
+			d[0], d[1], d[2], d[3] = vb.lut[a[0]], vb.lut[a[1]], vb.lut[a[2]], 255
 		}
 	}
-	// Vertical BOX pass into sh rows.
-	small := make([]uint8, sh*sw*3)
-	for o, b := range p.by {
-		dst := small[o*sw*3 : (o+1)*sw*3]
-		for i := range dst {
-			var s int32
-			for y := b.min; y < b.min+b.n; y++ {
-				s += int32(tmp[y*sw*3+i])
-			}
-			dst[i] = b.div(s)
-		}
-	}
-	// NEAREST back to w × h, one distinct row at a time.
+	// NEAREST back to w × h, one distinct row at a time, a pixel as one 32-bit word.
 	prev := -1
 	for y := 0; y < h; y++ {
 		dst := row(img, y, w)
@@ -76,14 +67,44 @@ func (c Pixelate) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 			continue
 		}
 		prev = sy
-		src := small[sy*sw*3 : (sy+1)*sw*3]
+		src := small[sy*sw*4 : (sy+1)*sw*4]
 		for x, sx := range p.nx {
-			dst[4*x] = src[3*sx]
-			dst[4*x+1] = src[3*sx+1]
-			dst[4*x+2] = src[3*sx+2]
+			binary.LittleEndian.PutUint32(dst[4*x:], binary.LittleEndian.Uint32(src[4*sx:]))
 		}
 	}
 	return img
+}
+
+// boxRow adds the horizontal BOX shrink of one RGBA row, rounded to bytes, to acc (RGB
+// triples, one per output pixel). The spans partition the row from its first pixel.
+func boxRow(acc []uint32, src []uint8, spans []boxSpan) {
+	q := src[4*spans[0].min:]
+	for o := range spans {
+		b := &spans[o]
+		a := acc[3*o : 3*o+3 : 3*o+3]
+		switch b.n {
+		case 1: // the byte itself
+			a[0] += uint32(q[0])
+			a[1] += uint32(q[1])
+			a[2] += uint32(q[2])
+		case 2: // (x + y + 1) >> 1
+			p := q[:8:8]
+			a[0] += (uint32(p[0]) + uint32(p[4]) + 1) >> 1
+			a[1] += (uint32(p[1]) + uint32(p[5]) + 1) >> 1
+			a[2] += (uint32(p[2]) + uint32(p[6]) + 1) >> 1
+		default:
+			var s0, s1, s2 int
+			for i := 0; i < 4*b.n; i += 4 {
+				s0 += int(q[i])
+				s1 += int(q[i+1])
+				s2 += int(q[i+2])
+			}
+			a[0] += uint32(b.lut[s0])
+			a[1] += uint32(b.lut[s1])
+			a[2] += uint32(b.lut[s2])
+		}
+		q = q[4*b.n:]
+	}
 }
 
 type pixelatePlan struct {
@@ -94,10 +115,11 @@ type pixelatePlan struct {
 var pixelatePlans cache[[4]int, *pixelatePlan]
 
 // boxSpan is one output pixel of Pillow's BOX downscale: n inputs from min, each
-// weighted k/2²² (k = int(0.5 + 2²²/n)).
+// weighted k/2²² (k = int(0.5 + 2²²/n)). lut[s] is div(s) for every sum s of n bytes.
 type boxSpan struct {
 	min, n int
 	k      int32
+	lut    []uint8
 }
 
 // div is Pillow's clip8((Σ k·v + 2²¹) >> 22) for a sum s of n equally weighted values.
@@ -145,6 +167,18 @@ func boxBounds(in, out int) []boxSpan {
 			first, n = xmin, 1
 		}
 		spans[o] = boxSpan{min: first, n: n, k: int32(0.5 + float64((1/float64(n))*(1<<22)))}
+	}
+	luts := map[int][]uint8{}
+	for o := range spans {
+		b := &spans[o]
+		if luts[b.n] == nil {
+			lut := make([]uint8, 255*b.n+1)
+			for s := range lut {
+				lut[s] = b.div(int32(s))
+			}
+			luts[b.n] = lut
+		}
+		b.lut = luts[b.n]
 	}
 	return spans
 }

@@ -27,21 +27,38 @@ type Snow struct {
 	Sigma float64 `json:"sigma"`
 	// Blend is the weight of the original image against its brightened version.
 	Blend float64 `json:"blend"`
+	// Angle is the direction of the flakes' streaks in degrees; nil draws it per
+	// image uniformly from [−135°, −45°).
+	Angle *float64 `json:"angle,omitempty"`
+	// Seed seeds the snow layer's noise; nil draws it per image.
+	Seed *uint64 `json:"flake_seed,omitempty"`
 }
 
 // SnowSeverities holds Snow at severities 1..5.
 var SnowSeverities = [5]Snow{
-	{0.1, 0.3, 3, 0.5, 10, 4, 0.8},
-	{0.2, 0.3, 2, 0.5, 12, 4, 0.7},
-	{0.55, 0.3, 4, 0.9, 12, 8, 0.7},
-	{0.55, 0.3, 4.5, 0.85, 12, 8, 0.65},
-	{0.55, 0.3, 2.5, 0.85, 12, 12, 0.55},
+	{Mean: 0.1, Std: 0.3, Zoom: 3, Threshold: 0.5, Radius: 10, Sigma: 4, Blend: 0.8},
+	{Mean: 0.2, Std: 0.3, Zoom: 2, Threshold: 0.5, Radius: 12, Sigma: 4, Blend: 0.7},
+	{Mean: 0.55, Std: 0.3, Zoom: 4, Threshold: 0.9, Radius: 12, Sigma: 8, Blend: 0.7},
+	{Mean: 0.55, Std: 0.3, Zoom: 4.5, Threshold: 0.85, Radius: 12, Sigma: 8, Blend: 0.65},
+	{Mean: 0.55, Std: 0.3, Zoom: 2.5, Threshold: 0.85, Radius: 12, Sigma: 12, Blend: 0.55},
 }
 
-// Corrupt adds snow in place. It draws the normals of the layer's central
-// ⌈H/Zoom⌉×⌈W/Zoom⌉ block (the only ones the reference's result depends on), row by
-// row, then the angle.
+// Draw draws the angle, then the flake seed, each unless it is set.
+func (c Snow) Draw(r *rand.Rand) Random {
+	c.Angle = drawFloat(c.Angle, -135, -45, r)
+	c.Seed = drawSeed(c.Seed, r)
+	return c
+}
+
+// Draws returns the angle and the flake seed when set.
+func (c Snow) Draws() map[string]any { return setDraws("angle", c.Angle, "flake_seed", c.Seed) }
+
+// Corrupt adds snow in place. It draws the angle and the flake seed (Draw); the
+// stream the seed starts gives the normals of the layer's central ⌈H/Zoom⌉×⌈W/Zoom⌉
+// block (the only ones the reference's result depends on), row by row.
 func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c = c.Draw(r).(Snow)
+	angle := *c.Angle
 	w, h := dims(img)
 	// The zoomed layer: the central block, enlarged to round(block·z) on each axis.
 	cy, cx := int(math.Ceil(float64(h)/c.Zoom)), int(math.Ceil(float64(w)/c.Zoom))
@@ -49,10 +66,10 @@ func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 	oy, ox = max(oy, h), max(ox, w)
 	block := f64pool.get(cy * cx)
 	defer f64pool.put(block)
+	nr := normals{st: seeded(c.Seed)}
 	for i := range block {
-		block[i] = c.Mean + float64(c.Std*r.NormFloat64())
+		block[i] = c.Mean + float64(c.Std*nr.next())
 	}
-	angle := -135 + float64(90*r.Float64())
 	layer := f64pool.get(oy * ox)
 	defer f64pool.put(layer)
 	ya, xa := zoomPlanAxis(cy, oy, c.Zoom), zoomPlanAxis(cx, ox, c.Zoom)
@@ -86,7 +103,8 @@ func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 	// Motion blur of the whole zoomed layer (edges repeated at its own borders),
 	// scattered from its non-zero samples, then rounded to bytes.
 	taps := motionTaps(c.Radius, c.Sigma, angle, ox, oy)
-	snow := make([]uint8, w*h)
+	snow := u8pool.get(w * h)
+	defer u8pool.put(snow)
 	blurred := f64pool.get(w * h)
 	defer f64pool.put(blurred)
 	clear(blurred)
@@ -104,11 +122,20 @@ func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		unit[v] = float32(v) / 255
 		unit64[v] = float64(v) / 255
 	}
+	rev := u8pool.get(w)
+	defer u8pool.put(rev)
 	for y := 0; y < h; y++ {
 		p := row(img, y, w)
 		srow := snow[y*w : (y+1)*w]
 		rrow := snow[(h-1-y)*w : (h-y)*w]
-		for x := 0; x < w; x++ {
+		done := 0
+		if useAVX2 {
+			for x := range rev {
+				rev[x] = rrow[w-1-x]
+			}
+			done = snowBlendAVX2(p, srow, rev, b32, nb32)
+		}
+		for x := done; x < w; x++ {
 			q := p[4*x : 4*x+3 : 4*x+3]
 			r, g, b := unit[q[0]], unit[q[1]], unit[q[2]]
 			grey := float32(float32(float32(float32(r*0.299)+float32(g*0.587))+float32(b*0.114))*1.5) + 0.5

@@ -31,26 +31,37 @@ type Spatter struct {
 	Intensity float64 `json:"intensity"`
 	// Mud selects mud instead of water.
 	Mud bool `json:"mud"`
+	// Seed seeds the liquid field; nil draws it per image.
+	Seed *uint64 `json:"liquid_seed,omitempty"`
 }
 
 // SpatterSeverities holds Spatter at severities 1..5.
 var SpatterSeverities = [5]Spatter{
-	{0.65, 0.3, 4, 0.69, 0.6, false},
-	{0.65, 0.3, 3, 0.68, 0.6, false},
-	{0.65, 0.3, 2, 0.68, 0.5, false},
-	{0.65, 0.3, 1, 0.65, 1.5, true},
-	{0.67, 0.4, 1, 0.65, 1.5, true},
+	{Loc: 0.65, Scale: 0.3, Sigma: 4, Threshold: 0.69, Intensity: 0.6},
+	{Loc: 0.65, Scale: 0.3, Sigma: 3, Threshold: 0.68, Intensity: 0.6},
+	{Loc: 0.65, Scale: 0.3, Sigma: 2, Threshold: 0.68, Intensity: 0.5},
+	{Loc: 0.65, Scale: 0.3, Sigma: 1, Threshold: 0.65, Intensity: 1.5, Mud: true},
+	{Loc: 0.67, Scale: 0.4, Sigma: 1, Threshold: 0.65, Intensity: 1.5, Mud: true},
 }
 
-// Corrupt spatters img in place. It draws H·W normals.
+// Draw draws the liquid seed unless it is set.
+func (c Spatter) Draw(r *rand.Rand) Random { c.Seed = drawSeed(c.Seed, r); return c }
+
+// Draws returns the liquid seed when set.
+func (c Spatter) Draws() map[string]any { return setDraws("liquid_seed", c.Seed) }
+
+// Corrupt spatters img in place. It draws the liquid seed (Draw); the stream it seeds
+// gives H·W normals.
 func (c Spatter) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
+	c.Seed = drawSeed(c.Seed, r)
+	nr := normals{st: seeded(c.Seed)}
 	w, h := dims(img)
 	n := w * h
 	buf := f32pool.get(2 * n)
 	defer f32pool.put(buf)
 	liquid, tmp := buf[:n], buf[n:]
 	for i := range liquid {
-		liquid[i] = float32(c.Loc + float64(c.Scale*r.NormFloat64()))
+		liquid[i] = float32(c.Loc + float64(c.Scale*nr.next()))
 	}
 	if c.Sigma > 0 {
 		k := gaussPlanFor(c.Sigma, 4).k32
@@ -90,8 +101,10 @@ func (c Spatter) mud(img *image.RGBA, liquid, m []float32) {
 		p := row(img, y, w)
 		for x := 0; x < w; x++ {
 			mv := m[y*w+x]
-			if mv < 0.8 {
-				mv = 0
+			if mv < 0.8 { // no mud: the byte's round trip through float32 v/255
+				q := p[4*x : 4*x+3 : 4*x+3]
+				q[0], q[1], q[2] = spatterClear[q[0]], spatterClear[q[1]], spatterClear[q[2]]
+				continue
 			}
 			for ch := 0; ch < 3; ch++ {
 				xv := float32(p[4*x+ch]) / 255 * (1 - mv)
@@ -104,25 +117,31 @@ func (c Spatter) mud(img *image.RGBA, liquid, m []float32) {
 func (c Spatter) water(img *image.RGBA, liquid []float32) {
 	w, h := dims(img)
 	n := w * h
-	l8 := make([]uint8, n)
+	l8 := u8pool.get(n)
+	defer u8pool.put(l8)
 	for i, v := range liquid {
 		l8[i] = uint8(int64(float64(v) * 255)) // NumPy's astype(uint8) wraps above 255
 	}
-	edges := canny(l8, w, h, 50, 150)
-	for i := range edges {
-		edges[i] = 255 - edges[i]
-	}
-	dist := distance5(edges, w, h)
+	edges := u8pool.get(n)
+	defer u8pool.put(edges)
+	canny(l8, w, h, 50, 150, edges, true)
+	dist := f32pool.get(n)
+	defer f32pool.put(dist)
+	distance5(edges, w, h, dist)
 	for i, v := range dist {
 		if v > 20 {
 			dist[i] = 20
 		}
 	}
-	d8 := make([]uint8, n)
+	d8 := u8pool.get(n)
+	defer u8pool.put(d8)
 	box3f(dist, w, h, d8)
 	equalizeHist(d8)
-	emb := emboss(d8, w, h)
-	df := make([]float32, n)
+	emb := u8pool.get(n)
+	defer u8pool.put(emb)
+	embossInto(emb, d8, w, h)
+	df := f32pool.get(n)
+	defer f32pool.put(df)
 	box3u8(emb, w, h, df)
 	mx := float32(0)
 	for i := range df {
@@ -137,6 +156,11 @@ func (c Spatter) water(img *image.RGBA, liquid []float32) {
 		p := row(img, y, w)
 		for x := 0; x < w; x++ {
 			m := df[y*w+x]
+			if m == 0 && mx > 0 { // no water: the byte's round trip through float32 v/255
+				q := p[4*x : 4*x+3 : 4*x+3]
+				q[0], q[1], q[2] = spatterClear[q[0]], spatterClear[q[1]], spatterClear[q[2]]
+				continue
+			}
 			if mx > 0 {
 				m /= mx
 			} else {
@@ -153,17 +177,24 @@ func (c Spatter) water(img *image.RGBA, liquid []float32) {
 
 // canny is OpenCV's Canny(src, low, high) with a 3×3 Sobel (edges repeated) and the L1
 // gradient norm: non-maximum suppression along the quantised gradient direction, then
-// hysteresis over 8-connected neighbours. It returns 255 on edges, 0 elsewhere.
-func canny(src []uint8, w, h int, low, high int32) []uint8 {
+// hysteresis over 8-connected neighbours. It writes 255 on edges, 0 elsewhere, to out
+// (or, with invert, 0 on edges and 255 elsewhere).
+func canny(src []uint8, w, h int, low, high int32, out []uint8, invert bool) {
 	pw := w + 2
-	pad := padBytes(src, w, h, func(i, n int) int { return max(0, min(i, n-1)) })
-	dx := make([]int32, w*h)
-	dy := make([]int32, w*h)
-	mag := make([]int32, (w+2)*(h+2)) // zero border
+	pad := u8pool.get(pw * (h + 2))
+	defer u8pool.put(pad)
+	padBytesInto(pad, src, w, h, func(i, n int) int { return max(0, min(i, n-1)) })
+	i32 := i32pool.get(2*w*h + pw*(h+2))
+	defer i32pool.put(i32)
+	dx, dy, mag := i32[:w*h], i32[w*h:2*w*h], i32[2*w*h:]
+	clear(mag[:pw])
+	clear(mag[(h+1)*pw:])
 	for y := 0; y < h; y++ {
 		up, mid, dn := pad[y*pw:][:pw], pad[(y+1)*pw:][:pw], pad[(y+2)*pw:][:pw]
 		gxr, gyr := dx[y*w:][:w], dy[y*w:][:w]
-		mr := mag[(y+1)*pw+1:][:w]
+		mrow := mag[(y+1)*pw:][:pw]
+		mrow[0], mrow[pw-1] = 0, 0 // zero border
+		mr := mrow[1 : w+1]
 		for x := range gxr {
 			gx := int32(up[x+2]) - int32(up[x]) + 2*(int32(mid[x+2])-int32(mid[x])) + int32(dn[x+2]) - int32(dn[x])
 			gy := int32(dn[x]) - int32(up[x]) + 2*(int32(dn[x+1])-int32(up[x+1])) + int32(dn[x+2]) - int32(up[x+2])
@@ -174,67 +205,68 @@ func canny(src []uint8, w, h int, low, high int32) []uint8 {
 	const shift = 15
 	const tg22 = 13573 // tan(22.5°)·2¹⁵
 	// state: 0 candidate (weak), 1 not an edge, 2 edge.
-	state := make([]uint8, (w+2)*(h+2))
+	state := u8pool.get(pw * (h + 2))
+	defer u8pool.put(state)
 	for i := range state {
 		state[i] = 1
 	}
-	var stack []int
-	mw := w + 2
+	stack := i32pool.get(0)[:0]
+	mw := pw
 	for y := 0; y < h; y++ {
+		mu, mc, md := mag[y*mw:][:mw], mag[(y+1)*mw:][:mw], mag[(y+2)*mw:][:mw]
+		dxr, dyr := dx[y*w:][:w], dy[y*w:][:w]
+		srow := state[(y+1)*mw:][:mw]
 		for x := 0; x < w; x++ {
-			j := (y+1)*mw + x + 1
-			m := mag[j]
+			m := mc[x+1]
 			if m <= low {
 				continue
 			}
-			xs, ys := dx[y*w+x], dy[y*w+x]
+			xs, ys := dxr[x], dyr[x]
 			ax, ay := int64(abs32(xs)), int64(abs32(ys))<<shift
 			t22 := ax * tg22
-			keep := false
+			var keep bool
 			if ay < t22 {
-				keep = m > mag[j-1] && m >= mag[j+1]
+				keep = m > mc[x] && m >= mc[x+2]
+			} else if t67 := t22 + ax<<(shift+1); ay > t67 {
+				keep = m > mu[x+1] && m >= md[x+1]
+			} else if (xs ^ ys) < 0 {
+				keep = m > mu[x+2] && m > md[x]
 			} else {
-				t67 := t22 + ax<<(shift+1)
-				if ay > t67 {
-					keep = m > mag[j-mw] && m >= mag[j+mw]
-				} else {
-					s := 1
-					if (xs ^ ys) < 0 {
-						s = -1
-					}
-					keep = m > mag[j-mw-s] && m > mag[j+mw+s]
-				}
+				keep = m > mu[x] && m > md[x+2]
 			}
 			if !keep {
 				continue
 			}
 			if m > high {
-				state[j] = 2
-				stack = append(stack, j)
+				srow[x+1] = 2
+				stack = append(stack, int32((y+1)*mw+x+1))
 			} else {
-				state[j] = 0
+				srow[x+1] = 0
 			}
 		}
 	}
 	for len(stack) > 0 {
-		j := stack[len(stack)-1]
+		j := int(stack[len(stack)-1])
 		stack = stack[:len(stack)-1]
 		for _, o := range [8]int{-mw - 1, -mw, -mw + 1, -1, 1, mw - 1, mw, mw + 1} {
 			if state[j+o] == 0 {
 				state[j+o] = 2
-				stack = append(stack, j+o)
+				stack = append(stack, int32(j+o))
 			}
 		}
 	}
-	out := make([]uint8, w*h)
+	i32pool.put(stack)
+	var flip uint8
+	if invert {
+		flip = 255
+	}
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			if state[(y+1)*mw+x+1] == 2 {
-				out[y*w+x] = 255
-			}
+		srow := state[(y+1)*mw+1:][:w]
+		orow := out[y*w:][:w]
+		for x, v := range srow {
+			orow[x] = (v>>1)*255 ^ flip
 		}
 	}
-	return out
 }
 
 func abs32(x int32) int32 {
@@ -246,31 +278,24 @@ func abs32(x int32) int32 {
 
 // distance5 is OpenCV's distanceTransform(src, DIST_L2, 5): the 5×5 chamfer distance
 // (1, 1.4, 2.1969 in 16-bit fixed point) from every pixel to the nearest zero pixel,
-// with the outside of the image infinitely far.
-func distance5(src []uint8, w, h int) []float32 {
-	const (
-		hv   = 65536  // round(1·2¹⁶)
-		diag = 91750  // round(1.4·2¹⁶)
-		long = 143976 // round(2.1969·2¹⁶)
-		inf  = 1 << 29
-	)
+// with the outside of the image infinitely far, written to out.
+func distance5(src []uint8, w, h int, out []float32) {
+	const inf = 1 << 29
 	const b = 2
 	tw := w + 2*b
-	t := make([]uint32, tw*(h+2*b))
+	t := u32pool.get(tw * (h + 2*b))
+	defer u32pool.put(t)
 	for i := range t {
 		t[i] = inf
 	}
 	// Each pass first takes, for a whole row, the minimum over the neighbours in the
 	// rows already done (no dependency between pixels), then runs along the row with
 	// the one neighbour in the same row.
-	up := make([]uint32, w)
+	up := u32pool.get(w)
+	defer u32pool.put(up)
 	for y := 0; y < h; y++ {
 		j0 := (y+b)*tw + b
-		for x := range up {
-			j := j0 + x
-			up[x] = min(t[j-2*tw-1]+long, t[j-2*tw+1]+long, t[j-tw-2]+long, t[j-tw-1]+diag, t[j-tw]+hv,
-				t[j-tw+1]+diag, t[j-tw+2]+long)
-		}
+		chamfer7(up, t[j0-2*tw-1:], t[j0-tw-2:])
 		sr := src[y*w : (y+1)*w]
 		r := t[j0-1 : j0+w]
 		for x, v := range sr {
@@ -279,29 +304,24 @@ func distance5(src []uint8, w, h int) []float32 {
 				continue
 			}
 			m := up[x]
-			if l := r[x] + hv; l < m {
+			if l := r[x] + chamferH; l < m {
 				m = l
 			}
 			r[x+1] = m
 		}
 	}
-	out := make([]float32, w*h)
 	for y := h - 1; y >= 0; y-- {
 		j0 := (y+b)*tw + b
-		for x := range up {
-			j := j0 + x
-			up[x] = min(t[j+2*tw+1]+long, t[j+2*tw-1]+long, t[j+tw+2]+long, t[j+tw+1]+diag,
-				t[j+tw]+hv, t[j+tw-1]+diag, t[j+tw-2]+long)
-		}
+		chamfer7(up, t[j0+2*tw-1:], t[j0+tw-2:])
 		r := t[j0 : j0+w+1]
 		o := out[y*w : (y+1)*w]
 		for x := w - 1; x >= 0; x-- {
 			m := r[x]
-			if m > hv {
+			if m > chamferH {
 				if u := up[x]; u < m {
 					m = u
 				}
-				if l := r[x+1] + hv; l < m {
+				if l := r[x+1] + chamferH; l < m {
 					m = l
 				}
 				r[x] = m
@@ -309,21 +329,19 @@ func distance5(src []uint8, w, h int) []float32 {
 			o[x] = float32(float64(m) * (1.0 / 65536))
 		}
 	}
-	return out
 }
 
-// padBytes returns src (w×h) with a one-pixel border whose samples come from index
-// mapping ext (replicate or reflect-101).
-func padBytes(src []uint8, w, h int, ext func(i, n int) int) []uint8 {
+// padBytesInto writes src (w×h) into pad, which holds (w+2)·(h+2) bytes, with a
+// one-pixel border whose samples come from index mapping ext (replicate or
+// reflect-101).
+func padBytesInto(pad, src []uint8, w, h int, ext func(i, n int) int) {
 	pw := w + 2
-	pad := make([]uint8, pw*(h+2))
 	for y := -1; y <= h; y++ {
 		s := src[ext(y, h)*w:][:w]
 		d := pad[(y+1)*pw:][:pw]
 		copy(d[1:], s)
 		d[0], d[w+1] = s[ext(-1, w)], s[ext(w, w)]
 	}
-	return pad
 }
 
 // box3f is OpenCV's 3×3 normalised box filter on float32 (borders reflected without
@@ -331,7 +349,8 @@ func padBytes(src []uint8, w, h int, ext func(i, n int) int) []uint8 {
 // it truncated to bytes (NumPy's astype(uint8)).
 func box3f(src []float32, w, h int, dst []uint8) {
 	pw := w + 2
-	pad := make([]float64, pw*(h+2))
+	pad := f64pool.get(pw * (h + 2))
+	defer f64pool.put(pad)
 	for y := -1; y <= h; y++ {
 		s := src[reflect101(y, h)*w:][:w]
 		d := pad[(y+1)*pw:][:pw]
@@ -353,7 +372,9 @@ func box3f(src []float32, w, h int, dst []uint8) {
 // rounded; dst gets it as float32.
 func box3u8(src []uint8, w, h int, dst []float32) {
 	pw := w + 2
-	pad := padBytes(src, w, h, reflect101)
+	pad := u8pool.get(pw * (h + 2))
+	defer u8pool.put(pad)
+	padBytesInto(pad, src, w, h, reflect101)
 	for y := 0; y < h; y++ {
 		up, mid, dn := pad[y*pw:][:pw], pad[(y+1)*pw:][:pw], pad[(y+2)*pw:][:pw]
 		for x := 0; x < w; x++ {
@@ -389,12 +410,13 @@ func equalizeHist(p []uint8) {
 	}
 }
 
-// emboss is cv2.filter2D(src, CV_8U, [[-2,-1,0],[-1,1,1],[0,1,2]]) with reflected
+// embossInto writes to out cv2.filter2D(src, CV_8U, [[-2,-1,0],[-1,1,1],[0,1,2]]) with reflected
 // borders, saturated to bytes.
-func emboss(src []uint8, w, h int) []uint8 {
+func embossInto(out, src []uint8, w, h int) {
 	pw := w + 2
-	pad := padBytes(src, w, h, reflect101)
-	out := make([]uint8, w*h)
+	pad := u8pool.get(pw * (h + 2))
+	defer u8pool.put(pad)
+	padBytesInto(pad, src, w, h, reflect101)
 	for y := 0; y < h; y++ {
 		up, mid, dn := pad[y*pw:][:pw], pad[(y+1)*pw:][:pw], pad[(y+2)*pw:][:pw]
 		o := out[y*w:][:w]
@@ -403,5 +425,13 @@ func emboss(src []uint8, w, h int) []uint8 {
 			o[x] = uint8(max(0, min(255, s)))
 		}
 	}
-	return out
 }
+
+// spatterClear is what spatter's blends give a byte v where there is no liquid:
+// trunc(255·clip(float64(float32(v)/255))), usually v, sometimes v − 1.
+var spatterClear = func() (t [256]uint8) {
+	for v := range t {
+		t[v] = trunc8(clip01(float64(float32(v)/255)) * 255)
+	}
+	return t
+}()

@@ -88,15 +88,62 @@ func (a zoomAxis) shift(off int32) zoomAxis {
 type zoomPlan struct {
 	factors []float64
 	ys, xs  []zoomAxis
+	// xb[i] are xs[i]'s interpolation blocks for interpRow's vector path.
+	xb [][]zoomBlock
+}
+
+// zoomBlock is eight consecutive output values of an interpolated RGB row: each reads
+// a = s[base+ia[k]] and b = s[base+ib[k]] (ia, ib < 16) and gives a + t[k]·(b − a).
+type zoomBlock struct {
+	ia, ib [8]int32
+	t      [8]float32
+	base   int32
+	_      [7]int32
+}
+
+// zoomBlocks splits an axis plan into blocks of eight output values whose sources lie
+// within 16 values of the block's first source, while the block's 16 values stay
+// inside a row of n source values; the rest of the row is left to the Go loop.
+func zoomBlocks(ax *zoomAxis, n int) []zoomBlock {
+	var bs []zoomBlock
+	m := 3 * len(ax.i0)
+	for j := 0; j+8 <= m; j += 8 {
+		var b zoomBlock
+		b.base = 3 * ax.i0[j/3]
+		for k := 0; k < 8; k++ {
+			o, c := (j+k)/3, int32((j+k)%3)
+			b.ia[k] = 3*ax.i0[o] + c - b.base
+			b.ib[k] = 3*ax.i1[o] + c - b.base
+			b.t[k] = ax.t[o]
+			if b.ia[k] < 0 || b.ia[k] > 15 || b.ib[k] < 0 || b.ib[k] > 15 {
+				return bs
+			}
+		}
+		if int(b.base)+16 > n {
+			return bs
+		}
+		bs = append(bs, b)
+	}
+	return bs
 }
 
 // interpRow interpolates one RGB row: dst[3o+c] = s[a+c] + t·(s[b+c] − s[a+c]) with
 // a = 3·i0[o], b = 3·i1[o].
-func interpRow(dst, s []float32, ax *zoomAxis) {
+func interpRow(dst, s []float32, ax *zoomAxis, blocks []zoomBlock) {
 	i0, i1 := ax.i0, ax.i1[:len(ax.i0)]
 	t := ax.t[:len(ax.i0)]
 	dst = dst[:3*len(i0)]
-	for o := range i0 {
+	done := 0
+	if useAVX2 && len(blocks) > 0 {
+		interpBlocksAVX2(dst, s, blocks)
+		done = 8 * len(blocks)
+	}
+	for j := done; j < len(dst) && j%3 != 0; j++ { // finish the pixel a block split
+		o, c := j/3, j%3
+		a, b := s[3*i0[o]+int32(c)], s[3*i1[o]+int32(c)]
+		dst[j] = a + float32(t[o]*float32(b-a))
+	}
+	for o := (done + 2) / 3; o < len(i0); o++ {
 		a, b := s[3*i0[o]:][:3], s[3*i1[o]:][:3]
 		d := dst[3*o:][:3]
 		tt := t[o]
@@ -116,6 +163,7 @@ func (c ZoomBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 		for _, z := range zp.factors {
 			zp.ys = append(zp.ys, newZoomAxis(h, z))
 			zp.xs = append(zp.xs, newZoomAxis(w, z))
+			zp.xb = append(zp.xb, zoomBlocks(&zp.xs[len(zp.xs)-1], 3*w))
 		}
 		return zp
 	})
@@ -126,14 +174,11 @@ func (c ZoomBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 	defer f32pool.put(x)
 	defer f32pool.put(acc)
 	defer f64pool.put(hrow)
+	rgb := u8pool.get(n)
+	defer u8pool.put(rgb)
 	for y := 0; y < h; y++ {
-		src := row(img, y, w)
-		d := x[y*n : (y+1)*n]
-		for i := 0; i < w; i++ {
-			d[3*i] = float32(float64(src[4*i]) / 255)
-			d[3*i+1] = float32(float64(src[4*i+1]) / 255)
-			d[3*i+2] = float32(float64(src[4*i+2]) / 255)
-		}
+		packRGB(rgb, row(img, y, w))
+		bytesToUnit(x[y*n:(y+1)*n], rgb)
 	}
 	clear(acc)
 	rows := f32pool.get(2 * n)
@@ -147,7 +192,8 @@ func (c ZoomBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 		// Horizontal interpolation of the source rows on demand (two row slots).
 		rowA, rowB := rows[:n], rows[n:]
 		loadedA, loadedB := int32(-1), int32(-1)
-		interp := func(dst []float32, sy int32) { interpRow(dst, x[int(sy)*n:int(sy+1)*n], &xa) }
+		xb := p.xb[li]
+		interp := func(dst []float32, sy int32) { interpRow(dst, x[int(sy)*n:int(sy+1)*n], &xa, xb) }
 		for o := 0; o < h; o++ {
 			y0, y1, t := ya.i0[o], ya.i1[o], ya.t[o]
 			// Keep rowA = y0 and rowB = y1, reusing what earlier rows loaded.
@@ -174,14 +220,8 @@ func (c ZoomBlur) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 	}
 	div := float32(len(p.factors) + 1)
 	for y := 0; y < h; y++ {
-		dst := row(img, y, w)
-		xs, as := x[y*n:(y+1)*n], acc[y*n:(y+1)*n]
-		for i := 0; i < w; i++ {
-			for ch := 0; ch < 3; ch++ {
-				v := clip01f((xs[3*i+ch]+as[3*i+ch])/div) * 255
-				dst[4*i+ch] = trunc8f(v)
-			}
-		}
+		meanTrunc(rgb, x[y*n:(y+1)*n], acc[y*n:(y+1)*n], div)
+		unpackRGB(row(img, y, w), rgb)
 	}
 	return img
 }
