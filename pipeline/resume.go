@@ -104,11 +104,16 @@ func (a *jobSpec) diff(b *jobSpec) []string {
 	return d
 }
 
-// inputOnly keeps the fields of a job that describe the input and how it is read: the
-// ones that decide every dataset's bytes but that no manifest holds.
-func (a *jobSpec) inputOnly() *jobSpec {
-	return &jobSpec{Layout: a.Layout, MaxPixels: a.MaxPixels, MaxFileBytes: a.MaxFileBytes,
+// beyondManifest keeps the fields of a job that no manifest holds: the input and how it
+// is read, and, unless the shift's recorded parameters hold it (tableInParams), the tint
+// table's size (pad's tint uses the table without recording its size).
+func (a *jobSpec) beyondManifest(tableInParams bool) *jobSpec {
+	b := &jobSpec{Layout: a.Layout, MaxPixels: a.MaxPixels, MaxFileBytes: a.MaxFileBytes,
 		FollowSymlinks: a.FollowSymlinks, InputFiles: a.InputFiles, InputDigest: a.InputDigest}
+	if !tableInParams {
+		b.TintTableSize = a.TintTableSize
+	}
+	return b
 }
 
 // finishedDiff lists how the finished dataset of shift si, in dir, differs from the one
@@ -116,8 +121,8 @@ func (a *jobSpec) inputOnly() *jobSpec {
 // tint table, frost textures and style images it used), the seed, preprocessing, format,
 // quality, codec, source, generator and classes; the job its run recorded in run.json
 // (job, nil when there is none) gives the rest: the input's files, the layout, the
-// limits and --follow-symlinks. The run's other shifts and its shard are not compared:
-// a dataset does not depend on them.
+// limits, --follow-symlinks and the tint table's size. The run's other shifts and its
+// shard are not compared: a dataset does not depend on them.
 func (ex *execution) finishedDiff(si int, dir string, job []byte) ([]string, error) {
 	m, err := manifests.ReadManifest(filepath.Join(dir, manifests.ManifestFile))
 	if err != nil {
@@ -160,7 +165,8 @@ func (ex *execution) finishedDiff(si int, dir string, job []byte) ([]string, err
 		if err := json.Unmarshal(job, &prev); err != nil {
 			return nil, fmt.Errorf("resume %s: the job description in its %s is damaged (%v); rerun without --resume and with --force to start over", dir, manifests.RunFile, err)
 		}
-		d = append(d, prev.inputOnly().diff(ex.spec.inputOnly())...)
+		inParams := bytes.Contains(want.Shift.Params, []byte(`"tint_table_size"`))
+		d = append(d, prev.beyondManifest(inParams).diff(ex.spec.beyondManifest(inParams))...)
 	}
 	return d, nil
 }

@@ -221,7 +221,7 @@ func TestResumeFinishedDataset(t *testing.T) {
 		code, _, stderr := naturalRun(t, append(append([]string{}, base...), extra...)...)
 		return code, stderr
 	}
-	if code, stderr := gen("--shift", "vflip", "--shift", "spurious-tint"); code != 0 {
+	if code, stderr := gen("--shift", "vflip", "--shift", "spurious-tint", "--shift", "pad:tint=true"); code != 0 {
 		t.Fatalf("generate: exit %d: %s", code, stderr)
 	}
 	before := snapshot(t, out)
@@ -249,9 +249,11 @@ func TestResumeFinishedDataset(t *testing.T) {
 		// Recorded only in the job in run.json.
 		{[]string{"--shift", "vflip", "--max-pixels", "1000"}, []string{`: max_pixels was 100000000, now 1000; rerun`}},
 		{[]string{"--shift", "vflip", "--follow-symlinks"}, []string{`: follow_symlinks was false, now true; rerun`}},
-		// The tint table is one of the shift's parameters.
+		// The tint table: one of the shift's parameters, or (pad's tint) only in the job.
 		{[]string{"--shift", "spurious-tint", "--tint-table-size", "999"},
 			[]string{filepath.Join(out, "spurious-tint") + `: it is a finished dataset`, `params was {"alpha":0.25,"p":0.5,"tint_table_size":1000}, now {"alpha":0.25,"p":0.5,"tint_table_size":999}; rerun`}},
+		{[]string{"--shift", "pad:tint=true", "--tint-table-size", "999"},
+			[]string{filepath.Join(out, "pad_tint-true") + `: it is a finished dataset made with other options or input: tint_table_size was 1000, now 999; rerun`}},
 		// Several at once, each named.
 		{[]string{"--shift", "vflip", "--seed", "2", "--format", "png", "--max-file-bytes", "5000"},
 			[]string{`seed was 0, now 2; format was "jpeg", now "png"; max_file_bytes was 1073741824, now 5000; rerun`}},
@@ -271,9 +273,8 @@ func TestResumeFinishedDataset(t *testing.T) {
 		}
 		unchanged(fmt.Sprintf("--resume %v", c.extra))
 	}
-	// The same command, and one with only some of its shifts (the tint table size is
-	// then no part of the dataset resumed), find the datasets complete.
-	for _, extra := range [][]string{{"--shift", "vflip", "--shift", "spurious-tint"}, {"--shift", "vflip", "--tint-table-size", "7"}} {
+	// The same command, and one with only some of its shifts, find the datasets complete.
+	for _, extra := range [][]string{{"--shift", "vflip", "--shift", "spurious-tint", "--shift", "pad:tint=true"}, {"--shift", "vflip"}} {
 		if code, stderr := gen(append(extra, "--resume")...); code != 0 || !strings.Contains(stderr, "already complete") {
 			t.Errorf("--resume %v: exit %d: %s", extra, code, stderr)
 		}
