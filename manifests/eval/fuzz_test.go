@@ -29,7 +29,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := newPredSet(d, "m")
 		s.files = []string{"fuzz.csv"}
-		if err := s.readCSV(bytes.NewReader(data)); err == nil {
+		if err := readCSV(bytes.NewReader(data), s); err == nil {
 			for _, p := range s.pred {
 				if p < -1 || int(p) >= len(d.Manifest.Classes) {
 					t.Fatalf("prediction %d out of range accepted", p)
@@ -47,7 +47,7 @@ func FuzzReadJSONL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := newPredSet(d, "m")
 		s.files = []string{"fuzz.jsonl"}
-		if err := s.readJSONL(bytes.NewReader(data)); err == nil {
+		if err := readJSONL(bytes.NewReader(data), s); err == nil {
 			for _, p := range s.pred {
 				if p < -1 || int(p) >= len(d.Manifest.Classes) {
 					t.Fatalf("prediction %d out of range accepted", p)
