@@ -39,14 +39,14 @@ type Manifest struct {
 	Source  Name    `json:"source"`
 	Classes []Class `json:"classes"`
 	// Counts has one entry per distribution × split, reference first, splits sorted.
-	Counts  []Count  `json:"counts"`
-	Records FileRef  `json:"records"`
-	Skipped []Skip   `json:"skipped"`
+	Counts  []Count `json:"counts"`
+	Records FileRef `json:"records"`
+	Skipped []Skip  `json:"skipped"`
 	// Warnings are what a user of the dataset should know, each a sentence: class
 	// folders a shift left empty (see EmptyClassWarnings). Absent when there is none.
 	Warnings []string `json:"warnings,omitempty"`
 	Extra    Extra    `json:"extra,omitempty"`
-	Shard   *ShardOf `json:"shard,omitempty"`
+	Shard    *ShardOf `json:"shard,omitempty"`
 }
 
 // Extra holds optional, shift-specific summary values, keyed by name.

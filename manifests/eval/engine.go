@@ -135,8 +135,8 @@ type engine struct {
 	names []string // folders relative to common, with '/'
 	// common is the deepest folder holding every dataset (absolute).
 	common string
-	ref   int
-	byDir map[string]int
+	ref    int
+	byDir  map[string]int
 	// bySuffix maps every trailing part of a dataset's folder path ("vflip",
 	// "out/vflip", …) to the dataset, or to ambiguous when two datasets share it.
 	bySuffix map[string]int
