@@ -260,6 +260,22 @@ func (e *engine) datasetOf(rel string) (int, error) {
 	return -1, nil
 }
 
+// folderOf returns the dataset a --predictions folder is named after (its last folder
+// names, as in preds/vflip), or -1.
+func (e *engine) folderOf(dir string) (int, error) {
+	parts := strings.Split(strings.Trim(filepath.ToSlash(absPath(dir)), "/"), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		k, err := e.matchName(strings.Join(parts[i:], "/"))
+		if err != nil {
+			return -1, err
+		}
+		if k >= 0 {
+			return k, nil
+		}
+	}
+	return -1, nil
+}
+
 // commonDir returns the deepest folder holding every one of dirs (absolute, cleaned).
 func commonDir(dirs []string) string {
 	c := dirs[0]
@@ -328,9 +344,14 @@ func (e *engine) findFiles() error {
 			add(p, -1)
 			continue
 		}
-		// Files whose folders name a dataset are that dataset's; if any are, the folder
-		// holds one folder per dataset and other files are ignored, else every file
-		// covers several datasets.
+		// A folder named like a dataset holds that dataset's files.
+		own, err := e.folderOf(p)
+		if err != nil {
+			return fmt.Errorf("--predictions %s: %w", p, err)
+		}
+		// Otherwise files whose folders name a dataset are that dataset's; if any are,
+		// the folder holds one folder per dataset and other files are ignored, else
+		// every file covers several datasets.
 		var files []string
 		var owner []int
 		err = filepath.WalkDir(p, func(q string, de fs.DirEntry, err error) error {
@@ -340,10 +361,12 @@ func (e *engine) findFiles() error {
 			if !de.Type().IsRegular() || !predExts[strings.ToLower(filepath.Ext(q))] || absPath(q) == skip {
 				return nil
 			}
-			rel, _ := filepath.Rel(p, q)
-			k, err := e.datasetOf(filepath.ToSlash(rel))
-			if err != nil {
-				return fmt.Errorf("%s: %w", q, err)
+			k := own
+			if k < 0 {
+				rel, _ := filepath.Rel(p, q)
+				if k, err = e.datasetOf(filepath.ToSlash(rel)); err != nil {
+					return fmt.Errorf("%s: %w", q, err)
+				}
 			}
 			files = append(files, q)
 			owner = append(owner, k)
@@ -369,7 +392,7 @@ func (e *engine) findFiles() error {
 			return fmt.Errorf("--predictions %s: the folder holds no .csv, .jsonl or .npy file", p)
 		}
 		if ignored > 0 {
-			e.warn(fmt.Sprintf("--predictions %s: %d files outside the folders named like the datasets (such as %s) ignored", p, ignored, listSome(e.names, 3)))
+			e.warn(fmt.Sprintf("--predictions %s: %d files outside the folders of the datasets (%s) ignored", p, ignored, listSome(e.names, 3)))
 		}
 	}
 	stems := sortedKeys(byStem)
@@ -499,14 +522,22 @@ func (e *engine) run(ctx context.Context) ([]scored, error) {
 				return nil, err
 			}
 		}
-		hs := refHits
-		if k != e.ref {
-			var err error
-			if hs, err = hitsOn(k, d); err != nil {
-				return nil, err
-			}
+		// What cannot be scored is known from the records: say so before reading the
+		// predictions.
+		p, err := e.pairOf(d, ds)
+		if err == nil {
+			err = p.shareClasses()
 		}
-		res, err := e.score(k, d, ds, hs, refHits)
+		var res *Report
+		if err == nil {
+			hs := refHits
+			if k != e.ref {
+				if hs, err = hitsOn(k, d); err != nil {
+					return nil, err
+				}
+			}
+			res, err = e.score(k, d, p, hs, refHits)
+		}
 		if err != nil {
 			if e.failFast {
 				return nil, fmt.Errorf("%s: %w", e.paths[k], err)
@@ -523,9 +554,22 @@ func (e *engine) run(ctx context.Context) ([]scored, error) {
 	return out, nil
 }
 
-// score scores dataset k (d) with model hits hs, against its own reference images or
-// those of the reference dataset (hits refHits).
-func (e *engine) score(k int, d *Dataset, ds []*Dataset, hs, refHits []hits) (*Report, error) {
+// pairOf pairs dataset d's shifted images with its own reference images or, without
+// any, with the reference dataset's.
+func (e *engine) pairOf(d *Dataset, ds []*Dataset) (pair, error) {
+	p := ownPair(d)
+	if len(p.refIDs) > 0 {
+		return p, nil
+	}
+	if e.ref < 0 {
+		return pair{}, fmt.Errorf("no reference image of split %s; pass --reference with a dataset that holds them", e.split)
+	}
+	return refPair(ds[e.ref], d), nil
+}
+
+// score scores dataset k (d), paired in p, with model hits hs on d and refHits on the
+// reference dataset.
+func (e *engine) score(k int, d *Dataset, p pair, hs, refHits []hits) (*Report, error) {
 	m := d.Manifest
 	rep := &Report{Bootstrap: e.cfg.Bootstrap, Split: e.split}
 	if e.cfg.Bootstrap > 0 {
@@ -540,13 +584,8 @@ func (e *engine) score(k int, d *Dataset, ds []*Dataset, hs, refHits []hits) (*R
 		}
 		rep.Title = fmt.Sprintf("%s (%s)", name, m.Shift.Kind)
 	}
-	p := ownPair(d)
 	refSide := hs
-	if len(p.refIDs) == 0 {
-		if e.ref < 0 {
-			return nil, fmt.Errorf("no reference image of split %s; pass --reference with a dataset that holds them", e.split)
-		}
-		p = refPair(ds[e.ref], d)
+	if p.ref != d {
 		refSide = refHits
 		rep.Reference = e.paths[e.ref]
 	}

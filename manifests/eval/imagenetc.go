@@ -62,7 +62,7 @@ var AlexNetErrors = [19][5]float64{
 const AlexNetCleanError = 0.43478
 
 // alexNetSource is how reports cite the numbers above.
-const alexNetSource = "AlexNet's published ImageNet-C errors (Hendrycks & Dietterich 2019, github.com/hendrycks/robustness) and clean error 43.478 % (torchvision)"
+const alexNetSource = "AlexNet's published errors (Hendrycks & Dietterich 2019, github.com/hendrycks/robustness; clean error 43.478 %, torchvision)"
 
 // ImageNetC holds the corruption errors of the models of a ShiftsReport whose datasets
 // include ImageNet-C corruptions, as Hendrycks & Dietterich (2019) define them. For

@@ -208,6 +208,17 @@ func (p pair) cells(by []string, warn func(string)) (cell, map[string][]cell) {
 	return all, out
 }
 
+// shareClasses returns noSharedClass's error when no reference image is of a class of
+// the shifted images.
+func (p pair) shareClasses() error {
+	all := cell{shift: p.shiftIDs}
+	p.classMatch(&all, p.refIDs)
+	if len(all.ref) == 0 {
+		return p.noSharedClass(all)
+	}
+	return nil
+}
+
 // noSharedClass explains a pair whose reference and shifted images share no class: the
 // classes of each side, and the likely cause.
 func (p pair) noSharedClass(all cell) error {

@@ -123,6 +123,21 @@ func TestShiftsMatchSingle(t *testing.T) {
 			}
 		}
 	}
+	// The folders of the datasets given one by one are read alike.
+	each := cfg
+	each.Predictions = nil
+	for _, n := range c.order {
+		each.Predictions = append(each.Predictions, filepath.Join(preds, n))
+	}
+	rep2, err := RunShifts(context.Background(), each)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rep2.Shifts {
+		if a, b := entryJSON(t, rep2.Shifts[i].Report), entryJSON(t, rep.Shifts[i].Report); a != b {
+			t.Errorf("%s: folders given one by one give another result", c.order[i])
+		}
+	}
 	if !reflect.DeepEqual(rep.Groups, []string{"baseline", "other"}) {
 		t.Errorf("groups %v", rep.Groups)
 	}
@@ -409,5 +424,39 @@ func TestExpandManifests(t *testing.T) {
 		if _, err := ExpandManifests([]string{bad}); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
+	}
+}
+
+// TestShiftsPlotGolden draws the catalogue's two figures: the small multiples and the
+// mean ER per shift by kind.
+func TestShiftsPlotGolden(t *testing.T) {
+	c := newCatalogue(t)
+	preds := filepath.Join(t.TempDir(), "preds")
+	c.perDataset(t, preds)
+	cfg := Config{Predictions: []string{preds}, Baselines: []string{"base-*"}, Title: "three made-up shifts"}
+	for _, n := range c.order {
+		cfg.Manifests = append(cfg.Manifests, c.manifest(n))
+	}
+	rep, err := RunShifts(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files, err := rep.Plot(filepath.Join(dir, "s.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || filepath.Base(files[1]) != "s.kinds.png" {
+		t.Fatalf("files %v", files)
+	}
+	for i, golden := range []string{"plot_shifts.png", "plot_shifts_kinds.png"} {
+		got, err := os.ReadFile(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, got, golden)
+	}
+	if _, err := rep.Plot(filepath.Join(dir, "s.gif")); err == nil {
+		t.Error("gif: no error")
 	}
 }

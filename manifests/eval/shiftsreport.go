@@ -112,7 +112,11 @@ func (r *ShiftsReport) writeText(w io.Writer, md bool) error {
 		rows = append(rows, row)
 	}
 	writeRows(&b, rows, md, 2)
-	fmt.Fprintf(&b, "\n%s\n", "group columns: each group's mean ER, pp (the fit is probit(shift) = slope·probit(ref) + intercept, or logit with --scale logit)")
+	scale := Probit
+	if len(r.Shifts) > 0 {
+		scale = r.Shifts[0].Fit.Scale
+	}
+	fmt.Fprintf(&b, "\nthe baselines' line: %s(shift) = slope·%s(ref) + intercept; the last columns: each group's mean ER, pp\n", scale, scale)
 
 	section(&b, md, "mean ER pp by kind of shift", "the mean over the kind's shifts of each group's mean ER")
 	krows := [][]string{append([]string{"kind", "shifts"}, r.Groups...)}
@@ -298,11 +302,11 @@ func pctP(x *float64) string {
 // writeText writes the ImageNet-C tables: each model's clean error, mCE and relative
 // mCE (and the extra corruptions' means), then its error and CE per corruption.
 func (c *ImageNetC) writeText(b *bytes.Buffer, md bool) {
-	norm := "normalised by " + c.Baseline + "'s errors"
+	norm := c.Baseline + "'s errors"
 	if c.Source != "" {
-		norm = "normalised by " + c.Source
+		norm = c.Source
 	}
-	facts := fmt.Sprintf("mCE and relative mCE average the 15 common corruptions (Hendrycks & Dietterich 2019), %s; the 4 extra corruptions are averaged apart", norm)
+	facts := fmt.Sprintf("corruption errors (CE) normalised by %s; mCE and relative mCE average the 15 common corruptions, the 4 extra ones are averaged apart", norm)
 	if len(c.Missing) > 0 {
 		facts += fmt.Sprintf("; not evaluated: %s", listSome(c.Missing, 6))
 	}
