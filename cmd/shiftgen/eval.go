@@ -49,7 +49,7 @@ func evalCommand() *cli.Command {
 			&cli.IntFlag{Name: "bootstrap", Usage: "`N` bootstrap resamples of the baselines (the testbed uses 1000; 0: none)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the bootstrap"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, csv, json or markdown"},
-			&cli.StringFlag{Name: "plot", Usage: "also draw the figure to `FILE` (.png, .svg or .pdf)"},
+			&cli.StringFlag{Name: "plot", Usage: "also draw the figure to `FILE` (.png, .svg or .pdf); several datasets: small multiples in FILE, mean ER per shift by kind in FILE-STEM.kinds.EXT"},
 			&cli.StringFlag{Name: "title", Usage: "`TITLE` of the report and plot (default: the shift and its kind)"},
 			&cli.IntFlag{Name: "workers", Usage: "prediction files read at once (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no notes or warnings on stderr"},

@@ -67,12 +67,19 @@ func ownPair(d *Dataset) pair {
 	return p
 }
 
-// refPair compares the shifted images of s with the images kept of r, a dataset loaded
-// as a reference; classes match by name.
+// refPair compares the shifted images of s with the reference images of r or, when r
+// has none (an index of clean images), with all of r's images; classes match by name.
 func refPair(r, s *Dataset) pair {
 	p := pair{ref: r, shift: s}
-	for i := range r.images {
-		p.refIDs = append(p.refIDs, int32(i))
+	for i, im := range r.images {
+		if im.dist == distRef {
+			p.refIDs = append(p.refIDs, int32(i))
+		}
+	}
+	if len(p.refIDs) == 0 {
+		for i := range r.images {
+			p.refIDs = append(p.refIDs, int32(i))
+		}
 	}
 	for i, im := range s.images {
 		if im.dist == distShift {

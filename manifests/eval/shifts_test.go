@@ -317,8 +317,10 @@ func TestReferenceElsewhere(t *testing.T) {
 	for _, m := range models {
 		var b bytes.Buffer
 		b.WriteString("path,prediction\n")
-		for i := range ref.nRef {
-			fmt.Fprintf(&b, "%s,%d\n", ref.path("reference", "val", i), m.pred(ref, "reference", i))
+		for _, dist := range []string{"reference", "shifted"} {
+			for i := range ref.n(dist, "val") {
+				fmt.Fprintf(&b, "%s,%d\n", ref.path(dist, "val", i), m.pred(ref, dist, i))
+			}
 		}
 		mustWrite(t, filepath.Join(preds, "clean", m.name+".csv"), b.Bytes())
 		for _, d := range []struct {
@@ -372,6 +374,25 @@ func TestReferenceElsewhere(t *testing.T) {
 	}
 	if rep.Shifts[0].Dataset != "c/fog/3" || rep.Shifts[0].Label != "fog:severity=3" {
 		t.Errorf("first entry %s %s", rep.Shifts[0].Dataset, rep.Shifts[0].Label)
+	}
+	if !containsAll(warns, "clean/base-a.csv: 12 predictions for images other than the reference images of split val (the dataset serves as reference) ignored") {
+		t.Errorf("warnings %q", warns)
+	}
+	// The reference dataset scored too: its own entry, and the same reference images
+	// (not its shifted ones) for the others.
+	both := cfg
+	both.Manifests = append([]string{filepath.Join(root, "clean")}, cfg.Manifests...)
+	rep2, err := RunShifts(context.Background(), both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep2.Shifts) != 3 || rep2.Shifts[0].Dataset != "clean" || rep2.Shifts[0].Reference != "" {
+		t.Fatalf("with the reference scored: %d shifts, first %s", len(rep2.Shifts), rep2.Shifts[0].Dataset)
+	}
+	for i, s := range rep2.Shifts[1:] {
+		if a, b := entryJSON(t, s.Report), entryJSON(t, rep.Shifts[i].Report); a != b {
+			t.Errorf("%s: another result when the reference is also scored:\n%s\n%s", s.Dataset, a, b)
+		}
 	}
 	// A dataset without reference images and no --reference is refused, with the fix.
 	cfg.Reference = ""
