@@ -607,6 +607,13 @@ func (e *engine) score(k int, d *Dataset, p pair, hs, refHits []hits) (*Report, 
 			warn(fmt.Sprintf("%d model(s) (%s) have predictions for only one of this dataset and its reference %s; scored without them", len(oneSided), listSome(oneSided, 5), e.names[e.ref]))
 		}
 	}
+	if !e.single {
+		for fi, f := range e.cfg.By {
+			if len(p.ref.byNames[fi]) == 0 && len(p.shift.byNames[fi]) == 0 {
+				warn(fmt.Sprintf("--by %s: no record has this field, so the dataset is scored as a whole only", f))
+			}
+		}
+	}
 	s := scorer{p: p, models: modelNames(e.models), info: e.info, ref: refSide, shift: hs, opt: e.opt}
 	if err := s.evaluate(rep, e.cfg.By, warn); err != nil {
 		return nil, err

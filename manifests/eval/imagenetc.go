@@ -158,7 +158,7 @@ func imageNetC(shifts []*ShiftReport, baseline string, note func(string)) (*Imag
 	var order []string
 	byModel := map[string]*modelErrs{}
 	var seen [19][5]string
-	any := false
+	found := false
 	for _, sh := range shifts {
 		c, s, ok := corruptionOf(sh.Shift)
 		if !ok {
@@ -171,7 +171,7 @@ func imageNetC(shifts []*ShiftReport, baseline string, note func(string)) (*Imag
 			return nil, fmt.Errorf("datasets %s and %s are both %s at severity %d; give one of them", prev, sh.Dataset, Corruptions[c].Name, s)
 		}
 		seen[c][s-1] = sh.Dataset
-		any = true
+		found = true
 		for _, m := range sh.Models {
 			me := byModel[m.Model]
 			if me == nil {
@@ -182,7 +182,7 @@ func imageNetC(shifts []*ShiftReport, baseline string, note func(string)) (*Imag
 			me.cells[c][s-1] = &ceCell{err: 1 - m.ShiftAcc, clean: 1 - m.RefAcc}
 		}
 	}
-	if !any {
+	if !found {
 		return nil, nil
 	}
 	out := &ImageNetC{Baseline: "AlexNet", Source: alexNetSource, BaselineCleanError: AlexNetCleanError}

@@ -190,7 +190,7 @@ func TestShiftsMatchSingle(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if !strings.HasPrefix(lines[0], "dataset,shift,spec,kind,by,value,kind,model") || !strings.HasPrefix(lines[1], "spurious-x,spurious-x,spurious-x:p=0.5,in-support,,,model,base-a,") {
+	if !strings.HasPrefix(lines[0], "dataset,shift,spec,shift_kind,by,value,kind,model") || !strings.HasPrefix(lines[1], "spurious-x,spurious-x,spurious-x:p=0.5,in-support,,,model,base-a,") {
 		t.Errorf("csv starts %q / %q", lines[0], lines[1])
 	}
 }

@@ -16,7 +16,7 @@ const maxModelColumns = 12
 
 // Write renders the report in format: "table" or "markdown" (the summary per shift and
 // per kind, per-value tables with Config.By, the ImageNet-C metrics), "csv" (the rows of
-// every shift's CSV form, each led by the dataset, shift, spec and kind) or "json" (the
+// every shift's CSV form, each led by the dataset, shift, spec and shift_kind) or "json" (the
 // stable contract: every shift's Report under "shifts", with "kinds" and
 // "imagenet_c").
 func (r *ShiftsReport) Write(w io.Writer, format string) error {
@@ -45,7 +45,7 @@ func (r *ShiftsReport) Write(w io.Writer, format string) error {
 // kind.
 func (r *ShiftsReport) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(append([]string{"dataset", "shift", "spec", "kind"}, csvHeader...)); err != nil {
+	if err := cw.Write(append([]string{"dataset", "shift", "spec", "shift_kind"}, csvHeader...)); err != nil {
 		return err
 	}
 	for _, s := range r.Shifts {
