@@ -542,6 +542,10 @@ func (w *Writer) Finish(m *Manifest) (string, error) {
 	reached("records written")
 	ref.Name = RecordsFile
 	m.Records = ref
+	if w.o.Images != nil {
+		// The dataset's own class folders: say which a shift left empty.
+		m.Warnings = m.EmptyClassWarnings()
+	}
 	if err := m.Validate(); err != nil {
 		return "", fmt.Errorf("internal error: manifest for %s: %w", w.dir, err)
 	}
