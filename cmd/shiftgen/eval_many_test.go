@@ -265,8 +265,9 @@ func TestEvalImageNetC(t *testing.T) {
 
 // TestLabelShiftDegenerate: label-shift on the sample (one image per class) leaves half
 // the class folders of each split empty, which generate says (on stderr and in the
-// manifest, and identically after shards and merge) and torchvision refuses; eval says
-// that reference and shifted images share no class.
+// manifest, and identically after shards and merge) and torchvision refuses; eval
+// scores it all the same, without class matching (its reference and shifted images
+// share no class): a label shift's class proportions are the shift.
 func TestLabelShiftDegenerate(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	code, _, stderr := evalRun(t, "generate", "--out", out, "--shift", "label-shift", "--quiet")
@@ -314,23 +315,51 @@ func TestLabelShiftDegenerate(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("the merged manifest differs from the one-process manifest")
 	}
-	// eval names the cause (models right on every image).
+	// eval scores it without class matching: the class proportions are the shift.
+	// scratch-k is right on the first 6k reference and 5k+1 shifted images of the
+	// records (in their order), so its accuracies are 6k/24 and (5k+1)/24.
 	recs, err := manifests.ReadRecordsFile(filepath.Join(out, "label-shift", manifests.RecordsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	preds := t.TempDir()
-	for _, name := range []string{"scratch-1", "scratch-2", "scratch-3"} {
+	for k := 1; k <= 3; k++ {
 		var b bytes.Buffer
 		b.WriteString("path,prediction\n")
+		seen := map[string]int{}
 		for _, r := range recs {
-			fmt.Fprintf(&b, "%s,%d\n", r.Path, r.Label)
+			right := 6 * k
+			if r.Distribution == "shifted" {
+				right = 5*k + 1
+			}
+			p := r.Label
+			if seen[r.Distribution] >= right {
+				p = (r.Label + 1) % len(m.Classes)
+			}
+			seen[r.Distribution]++
+			fmt.Fprintf(&b, "%s,%d\n", r.Path, p)
 		}
-		evalWrite(t, filepath.Join(preds, name+".csv"), b.Bytes())
+		evalWrite(t, filepath.Join(preds, fmt.Sprintf("scratch-%d.csv", k)), b.Bytes())
 	}
-	code, _, stderr = evalRun(t, "eval", "--manifest", filepath.Join(out, "label-shift"), "--predictions", preds, "--baseline", "scratch-*")
-	if code != 1 || !strings.Contains(stderr, "the reference and the shifted images share no class") || !strings.Contains(stderr, "the shifted images are of 24 classes (n01601694, n02088094") {
-		t.Errorf("eval: exit %d: %s", code, stderr)
+	code, stdout, stderr := evalRun(t, "eval", "--manifest", filepath.Join(out, "label-shift"), "--predictions", preds, "--baseline", "scratch-*")
+	if code != 0 || !strings.Contains(stdout, "split val; 24 reference and 24 shifted images (reference not class-matched: the class proportions are the shift)") {
+		t.Errorf("eval: exit %d: %s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = evalRun(t, "eval", "--manifest", filepath.Join(out, "label-shift"), "--predictions", preds, "--baseline", "scratch-*", "--format", "json")
+	var rep struct {
+		Models []struct {
+			Model    string
+			RefAcc   float64 `json:"ref_acc"`
+			ShiftAcc float64 `json:"shift_acc"`
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || len(rep.Models) != 3 {
+		t.Fatalf("eval --format json: exit %d: %s", code, stdout)
+	}
+	for k, mr := range rep.Models {
+		if mr.Model != fmt.Sprintf("scratch-%d", k+1) || mr.RefAcc != float64(6*(k+1))/24 || mr.ShiftAcc != float64(5*(k+1)+1)/24 {
+			t.Errorf("%+v: want scratch-%d with accuracies %d/24 and %d/24", mr, k+1, 6*(k+1), 5*(k+1)+1)
+		}
 	}
 	// torchvision's ImageFolder refuses the folder, as the warning says.
 	py := `

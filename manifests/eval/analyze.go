@@ -122,6 +122,10 @@ type Images struct {
 	// computed on those classes only.
 	Classes      int  `json:"classes"`
 	ClassMatched bool `json:"class_matched,omitempty"`
+	// KeepRates is set when the dataset's manifest records per-class keep rates (a
+	// label shift, see KeepRates): the class proportions are the shift, so the reference
+	// accuracy is computed on every reference image, not class-matched.
+	KeepRates bool `json:"keep_rates,omitempty"`
 }
 
 // Analyze fits the baselines among points and computes every model's effective

@@ -239,6 +239,19 @@ func loadDataset(ctx context.Context, manifestPath string, o loadOptions) (*Data
 	return d, nil
 }
 
+// KeepRates reports whether m records per-class keep rates (Count.Rates): the dataset
+// was made by a shift that keeps a fraction of each class's images, such as
+// label-shift, so its class proportions are the shift itself. Eval does not class-match
+// such a dataset's reference (see KeepRatesRule).
+func KeepRates(m *manifests.Manifest) bool {
+	for _, c := range m.Counts {
+		if len(c.Rates) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Images returns the number of images of the evaluated split in the reference and the
 // shifted distribution.
 func (d *Dataset) Images() (ref, shift int) {

@@ -30,6 +30,10 @@ type fakeSet struct {
 	// names, when set, names class l (default className): datasets whose classes are
 	// in different orders match by name.
 	names func(l int) string
+	// refLabels, when set, gives reference image i's label.
+	refLabels func(i int) int
+	// rates records per-class keep rates in the counts, as label-shift's manifests do.
+	rates bool
 }
 
 // name is class l's name in f.
@@ -45,6 +49,9 @@ func (f fakeSet) name(l int) string {
 func (f fakeSet) label(dist string, i int) int {
 	if dist == "shifted" && f.shiftClasses > 0 {
 		return i % f.shiftClasses
+	}
+	if dist == "reference" && f.refLabels != nil {
+		return f.refLabels(i)
 	}
 	return i % f.classes
 }
@@ -99,6 +106,11 @@ func (f fakeSet) write(t testing.TB, dir string) string {
 			continue
 		}
 		c := manifests.Count{Distribution: ds[0], Split: ds[1], Images: n, PerClass: make([]int, f.classes)}
+		if f.rates {
+			for l := range f.classes {
+				c.Rates = append(c.Rates, 1/float64(1+l%2))
+			}
+		}
 		for i := range n {
 			l := f.label(ds[0], i)
 			c.PerClass[l]++

@@ -61,6 +61,9 @@ func (r *Report) subsets() []struct {
 	return out
 }
 
+// keepRatesNote qualifies the image counts of a dataset with per-class keep rates.
+const keepRatesNote = "reference not class-matched: the class proportions are the shift"
+
 func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', 2, 64) }
 func pp(x float64) string  { return fmt.Sprintf("%+.2f", 100*x) }
 
@@ -83,8 +86,11 @@ func (r *Report) writeText(w io.Writer, md bool) error {
 		}
 		if im := res.Images; im != nil {
 			f := fmt.Sprintf("%d reference and %d shifted images", im.Ref, im.Shift)
-			if im.ClassMatched {
+			switch {
+			case im.ClassMatched:
 				f += fmt.Sprintf(" (reference class-matched to the %d shifted classes)", im.Classes)
+			case im.KeepRates:
+				f += " (" + keepRatesNote + ")"
 			}
 			facts = append(facts, f)
 		}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/shiftgen/shiftgen/manifests"
 )
 
 var (
@@ -525,5 +527,109 @@ func TestReportFormats(t *testing.T) {
 	}
 	if err := rep.Write(&b, "yaml"); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+// TestKeepRates: a dataset whose manifest records per-class keep rates (a label shift)
+// is not class-matched: its reference accuracy counts every reference image, even when
+// the shifted images cover fewer classes or none of the reference's; the same layout
+// without keep rates is class-matched (or refused when no class is shared), as before.
+// The reports state the rule.
+func TestKeepRates(t *testing.T) {
+	models := []fakeModel{{"b1", 10, 4}, {"b2", 20, 9}, {"b3", 30, 14}, {"b4", 40, 20}, {"p", 25, 18}}
+	// want computes the report independently: each model right on its first refOK
+	// reference and shftOK shifted images, over nRef and nShift images.
+	want := func(nRef, nShift int) *Result {
+		var pts []Point
+		for _, m := range models {
+			pts = append(pts, Point{Model: m.name, Group: defaultGroup(m.name != "p"), Baseline: m.name != "p",
+				Ref: Count(min(m.refOK, nRef), nRef), Shift: Count(m.shftOK, nShift)})
+		}
+		res, _, err := Analyze(pts, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	disjoint := func(i int) int { return 2 + i%2 }
+	for _, c := range []struct {
+		name string
+		f    fakeSet
+		err  string
+	}{
+		{"overlap", fakeSet{classes: 4, nRef: 40, nShift: 20, shiftClasses: 2, rates: true}, ""},
+		{"disjoint", fakeSet{classes: 4, nRef: 20, nShift: 20, shiftClasses: 2, refLabels: disjoint, rates: true}, ""},
+		{"disjoint without rates", fakeSet{classes: 4, nRef: 20, nShift: 20, shiftClasses: 2, refLabels: disjoint}, "share no class"},
+	} {
+		dir := t.TempDir()
+		manifest := c.f.write(t, dir)
+		preds := writePredictions(t, c.f, models, dir, "csv")
+		rep, err := Run(context.Background(), Config{Manifests: []string{manifest}, Predictions: []string{preds}, Baselines: []string{"b?"}})
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: err %v, want %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if im := rep.Images; im.Ref != c.f.nRef || im.Shift != 20 || im.Classes != 2 || im.ClassMatched || !im.KeepRates {
+			t.Errorf("%s: images %+v", c.name, im)
+		}
+		w := want(c.f.nRef, c.f.nShift)
+		for i, m := range rep.Models {
+			if m.Model != w.Models[i].Model || m.RefAcc != w.Models[i].RefAcc || m.ShiftAcc != w.Models[i].ShiftAcc || m.ER != w.Models[i].ER {
+				t.Errorf("%s: %+v, want %+v", c.name, m, w.Models[i])
+			}
+		}
+		var text bytes.Buffer
+		rep.Write(&text, "table")
+		if !strings.Contains(text.String(), fmt.Sprintf("%d reference and 20 shifted images (%s)", c.f.nRef, keepRatesNote)) {
+			t.Errorf("%s: the report does not state the rule:\n%s", c.name, text.String())
+		}
+	}
+	// Several datasets: the rule is stated only when a dataset has keep rates, and the
+	// other datasets' numbers are those of a single eval.
+	root := t.TempDir()
+	plain := fakeSet{classes: 4, nRef: 40, nShift: 20, shiftClasses: 2}
+	rated := plain
+	rated.rates = true
+	for name, f := range map[string]fakeSet{"plain": plain, "rated": rated} {
+		f.write(t, filepath.Join(root, "out", name))
+		for _, m := range models {
+			writeCSV(t, f, m, filepath.Join(root, "preds", name, m.name+".csv"))
+		}
+	}
+	single, err := Run(context.Background(), Config{Manifests: []string{filepath.Join(root, "out", "plain", manifests.ManifestFile)},
+		Predictions: []string{filepath.Join(root, "preds", "plain")}, Baselines: []string{"b?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sets := range [][]string{{"plain", "rated"}, {"plain", "plain2"}} {
+		if sets[1] == "plain2" {
+			plain.write(t, filepath.Join(root, "out", "plain2"))
+			for _, m := range models {
+				writeCSV(t, plain, m, filepath.Join(root, "preds", "plain2", m.name+".csv"))
+			}
+		}
+		cfg := Config{Predictions: []string{filepath.Join(root, "preds")}, Baselines: []string{"b?"}}
+		for _, s := range sets {
+			cfg.Manifests = append(cfg.Manifests, filepath.Join(root, "out", s))
+		}
+		rep, err := RunShifts(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stated := strings.Contains(rep.ClassMatching, KeepRatesRule)
+		if stated != (sets[1] == "rated") || !strings.HasPrefix(rep.ClassMatching, ClassMatching) {
+			t.Errorf("%v: class_matching %q", sets, rep.ClassMatching)
+		}
+		if got, want := entryJSON(t, rep.Shifts[0].Report), entryJSON(t, single); got != want {
+			t.Errorf("%v: plain's entry differs from its single eval:\n%s\n%s", sets, got, want)
+		}
+		if !rep.Shifts[0].Images.ClassMatched || rep.Shifts[0].Images.Ref != 20 {
+			t.Errorf("%v: plain images %+v", sets, rep.Shifts[0].Images)
+		}
 	}
 }

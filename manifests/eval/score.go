@@ -48,11 +48,15 @@ type pair struct {
 	// refToShift maps a reference label to the shifted dataset's label of the class of
 	// the same name (-1: the shifted dataset has no such class).
 	refToShift []int32
+	// keepRates is set when the shifted dataset's manifest records per-class keep rates
+	// (see KeepRates): its class proportions are the shift, so the reference is not
+	// class-matched.
+	keepRates bool
 }
 
 // ownPair compares a dataset's reference images with its shifted images.
 func ownPair(d *Dataset) pair {
-	p := pair{ref: d, shift: d}
+	p := pair{ref: d, shift: d, keepRates: KeepRates(d.Manifest)}
 	for i, im := range d.images {
 		if im.dist == distRef {
 			p.refIDs = append(p.refIDs, int32(i))
@@ -70,7 +74,7 @@ func ownPair(d *Dataset) pair {
 // refPair compares the shifted images of s with the reference images of r or, when r
 // has none (an index of clean images), with all of r's images; classes match by name.
 func refPair(r, s *Dataset) pair {
-	p := pair{ref: r, shift: s}
+	p := pair{ref: r, shift: s, keepRates: KeepRates(s.Manifest)}
 	for i, im := range r.images {
 		if im.dist == distRef {
 			p.refIDs = append(p.refIDs, int32(i))
@@ -112,7 +116,7 @@ type cell struct {
 }
 
 // classMatch fills c.ref from the reference candidates whose class (by name) some
-// shifted image of c has.
+// shifted image of c has; with keep rates, from every candidate.
 func (p pair) classMatch(c *cell, refs []int32) {
 	k := len(p.shift.Manifest.Classes)
 	inShift := make([]bool, k)
@@ -121,6 +125,10 @@ func (p pair) classMatch(c *cell, refs []int32) {
 			inShift[l] = true
 			c.classes++
 		}
+	}
+	if p.keepRates {
+		c.ref = refs
+		return
 	}
 	covered := make([]bool, k)
 	for _, id := range refs {
@@ -234,7 +242,7 @@ func (p pair) noSharedClass(all cell) error {
 		refNames[p.ref.Manifest.Classes[p.ref.images[id].label].Name] = true
 	}
 	return fmt.Errorf("the reference and the shifted images share no class, so their accuracies cannot be compared: the shifted images are of %d classes (%s), the reference images of %d others (%s); "+
-		"a shift that keeps some classes on one side only (such as label-shift on an input with one image per class) needs more images per class",
+		"classes match by name, so give reference images of the shifted images' classes",
 		all.classes, listSome(all.unmatched, 5), len(refNames), listSome(sortedKeys(refNames), 5))
 }
 
@@ -280,7 +288,7 @@ func (s scorer) score(c cell, key string) (*Result, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	res.Images = &Images{Ref: len(c.ref), Shift: len(c.shift), Classes: c.classes, ClassMatched: c.matched}
+	res.Images = &Images{Ref: len(c.ref), Shift: len(c.shift), Classes: c.classes, ClassMatched: c.matched, KeepRates: s.p.keepRates}
 	return res, warns, nil
 }
 

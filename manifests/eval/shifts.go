@@ -13,6 +13,10 @@ import (
 // cover fewer classes than the reference, as every report applies it.
 const ClassMatching = "the reference accuracy is computed on the reference images of the classes the shifted images cover (classes match by name)"
 
+// KeepRatesRule is the exception to ClassMatching that a report scoring a dataset with
+// per-class keep rates (see KeepRates) adds to it.
+const KeepRatesRule = "except for label shifts, whose class proportions are the shift (their manifests record per-class keep rates): there the reference accuracy is computed on every reference image"
+
 // ShiftsReport is the result of RunShifts: one Report per dataset, each group's mean ER
 // per kind of shift, and, when the datasets include ImageNet-C corruptions, the models'
 // corruption errors. Its JSON form extends the eval command's contract under "shifts".
@@ -167,6 +171,12 @@ func RunShifts(ctx context.Context, cfg Config) (*ShiftsReport, error) {
 	}
 	if rep.Title == "" {
 		rep.Title = fmt.Sprintf("effective robustness on %d shifts", len(rep.Shifts))
+	}
+	for _, s := range rep.Shifts {
+		if s.Images != nil && s.Images.KeepRates {
+			rep.ClassMatching += "; " + KeepRatesRule
+			break
+		}
 	}
 	rep.Groups = groupOrder(rep.Shifts)
 	rep.Kinds = kindSummaries(rep.Shifts, rep.Groups)

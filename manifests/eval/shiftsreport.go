@@ -90,7 +90,7 @@ func erCell(g *GroupResult) string {
 // writeText writes the aligned text or Markdown form.
 func (r *ShiftsReport) writeText(w io.Writer, md bool) error {
 	var b bytes.Buffer
-	facts := fmt.Sprintf("split %s; %s", r.Split, ClassMatching)
+	facts := fmt.Sprintf("split %s; %s", r.Split, r.ClassMatching)
 	if r.Reference != "" {
 		facts += fmt.Sprintf("; reference images of the datasets without their own: %s", r.Reference)
 	}
