@@ -193,13 +193,9 @@ func newEngine(cfg Config, paths []string, warn func(string)) (*engine, error) {
 		}
 	}
 	e.common = commonDir(e.dirs)
+	e.names = datasetNames(e.dirs)
 	e.byDir, e.bySuffix = map[string]int{}, map[string]int{}
 	for k, d := range e.dirs {
-		name := filepath.Base(d)
-		if rel, err := filepath.Rel(e.common, d); err == nil && rel != "." {
-			name = filepath.ToSlash(rel)
-		}
-		e.names = append(e.names, name)
 		e.byDir[d] = k
 		parts := strings.Split(strings.Trim(filepath.ToSlash(d), "/"), "/")
 		for i := len(parts) - 1; i >= 0; i-- {
@@ -274,6 +270,21 @@ func (e *engine) folderOf(dir string) (int, error) {
 		}
 	}
 	return -1, nil
+}
+
+// datasetNames names datasets by their folders (absolute, cleaned): each folder relative
+// to the deepest folder holding them all, with '/' (vflip for out/vflip beside
+// out/night), or its base name for a lone dataset.
+func datasetNames(dirs []string) []string {
+	common := commonDir(dirs)
+	names := make([]string, len(dirs))
+	for k, d := range dirs {
+		names[k] = filepath.Base(d)
+		if rel, err := filepath.Rel(common, d); err == nil && rel != "." {
+			names[k] = filepath.ToSlash(rel)
+		}
+	}
+	return names
 }
 
 // commonDir returns the deepest folder holding every one of dirs (absolute, cleaned).
