@@ -16,7 +16,7 @@ BIN     := bin/shiftgen
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build install test readme-check test-go-codec test-slurm demo check check-imports fmt vet bench fuzz clean
+.PHONY: all build install test readme-check test-go-codec test-slurm demo paper-demo check check-imports fmt vet bench fuzz clean
 
 all: build
 
@@ -67,6 +67,27 @@ demo: build
 	./$(BIN) generate --out out/demo --force --shift spurious-tint --shift unseen-tint --shift vflip
 	@echo
 	@echo "datasets written under out/demo/: each holds reference/, shifted/, manifest.json, records.jsonl"
+
+## paper-demo: the paper's recipe in miniature, with SIMULATED predictions (no model is
+## trained): the `paper` suite of 12 shifts from the embedded sample, made-up predictions
+## (shiftgen reproduce predictions), one eval over the suite and its summary figures, all
+## in PAPER_DEMO.
+PAPER_DEMO ?= out/paper-demo
+PAPER_DEMO_TITLE := paper suite, embedded sample, SIMULATED predictions
+paper-demo: build
+	@mkdir -p $(PAPER_DEMO)
+	./$(BIN) generate --out $(PAPER_DEMO)/data --shift paper --force --quiet > $(PAPER_DEMO)/generate.log 2>&1 || { cat $(PAPER_DEMO)/generate.log; exit 1; }
+	./$(BIN) reproduce predictions --manifest '$(PAPER_DEMO)/data/*' --out $(PAPER_DEMO)/preds --force
+	./$(BIN) eval --manifest '$(PAPER_DEMO)/data/*' --predictions $(PAPER_DEMO)/preds --models $(PAPER_DEMO)/preds/models.csv \
+	  --title "$(PAPER_DEMO_TITLE)" --plot $(PAPER_DEMO)/er.png --quiet > $(PAPER_DEMO)/report.txt
+	@echo
+	@echo "The predictions are SIMULATED: made up by shiftgen reproduce predictions, not by trained models."
+	@echo "datasets:    $(PAPER_DEMO)/data/ (12 shifts; notes in $(PAPER_DEMO)/generate.log)"
+	@echo "predictions: $(PAPER_DEMO)/preds/ (simulated; how: $(PAPER_DEMO)/preds/simulation.json)"
+	@echo "report:      $(PAPER_DEMO)/report.txt"
+	@echo "figures:     $(PAPER_DEMO)/er.png (one panel per shift)"
+	@echo "             $(PAPER_DEMO)/er.kinds.png (mean ER per shift, in-support and out-of-support)"
+	@echo "             $(PAPER_DEMO)/er.sweeps.png (mean ER over p_spurious and p_minority)"
 
 check: fmt vet check-imports
 

@@ -1,10 +1,13 @@
 package eval
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"math"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -21,11 +24,14 @@ import (
 // PanelSize is the size of one panel of the small-multiples figure.
 var PanelSize = struct{ W, H vg.Length }{3.3 * vg.Inch, 3.1 * vg.Inch}
 
-// Plot draws the report's two figures: into file, the small multiples (one panel per
+// Plot draws the report's figures: into file, the small multiples (one panel per
 // shift: its baselines' line and band, y = x and the models coloured by group, under one
 // legend); beside it, FILE-STEM.kinds.EXT, each group's mean ER per shift with its
-// interval, one panel per kind of shift (in-support, out-of-support, …). Legends sit
-// outside the panels, so they hide no data. It returns the files written.
+// interval, one panel per kind of shift (in-support, out-of-support, …); and, when the
+// datasets include a sweep (see sweeps), FILE-STEM.sweeps.EXT, each group's mean ER over
+// the swept parameter, one panel per sweep. The first two figures' legends sit outside
+// the panels; a sweep panel's legend goes where it covers no data. It returns the files
+// written.
 func (r *ShiftsReport) Plot(file string) ([]string, error) {
 	if err := plotfile.Check(file); err != nil {
 		return nil, fmt.Errorf("plot %s: %w", file, err)
@@ -34,11 +40,20 @@ func (r *ShiftsReport) Plot(file string) ([]string, error) {
 		return nil, err
 	}
 	ext := filepath.Ext(file)
-	kindsFile := strings.TrimSuffix(file, ext) + ".kinds" + ext
+	stem := strings.TrimSuffix(file, ext)
+	kindsFile := stem + ".kinds" + ext
 	if err := r.saveKinds(kindsFile); err != nil {
 		return nil, err
 	}
-	return []string{file, kindsFile}, nil
+	files := []string{file, kindsFile}
+	if sw := r.sweeps(); len(sw) > 0 {
+		sweepsFile := stem + ".sweeps" + ext
+		if _, err := r.saveSweeps(sweepsFile, sw); err != nil {
+			return nil, err
+		}
+		files = append(files, sweepsFile)
+	}
+	return files, nil
 }
 
 // colourOf gives each group of the report its palette index: baselines' groups 0, the
@@ -407,4 +422,260 @@ func (r *ShiftsReport) saveKinds(file string) error {
 		return fmt.Errorf("plot %s: %w", file, err)
 	}
 	return nil
+}
+
+// sweep is the datasets of one shift that differ in one numeric parameter only, such as
+// the paper's spurious tint at p = 0.5, …, 0.9: its rows in increasing order of the
+// parameter's value x.
+type sweep struct {
+	shift, kind, param string
+	x                  []float64
+	rows               []*ShiftReport
+}
+
+// sweeps finds the report's sweeps, in order of their shift's first dataset: for each
+// shift name with two or more datasets, the datasets form a sweep when their recorded
+// parameters (Shift.Params) differ in exactly one key, whose values are distinct
+// numbers. Shifts that differ otherwise, or repeat a value, are no sweep.
+func (r *ShiftsReport) sweeps() []sweep {
+	var names []string
+	byName := map[string][]*ShiftReport{}
+	for _, s := range r.Shifts {
+		if byName[s.Shift.Name] == nil {
+			names = append(names, s.Shift.Name)
+		}
+		byName[s.Shift.Name] = append(byName[s.Shift.Name], s)
+	}
+	var out []sweep
+next:
+	for _, name := range names {
+		rows := byName[name]
+		if len(rows) < 2 {
+			continue
+		}
+		params := make([]map[string]json.RawMessage, len(rows))
+		keys := map[string]bool{}
+		for i, s := range rows {
+			if err := json.Unmarshal(s.Shift.Params, &params[i]); err != nil {
+				continue next
+			}
+			for k := range params[i] {
+				keys[k] = true
+			}
+		}
+		var varying []string
+		for _, k := range sortedKeys(keys) {
+			for _, p := range params[1:] {
+				if !bytes.Equal(compactJSON(p[k]), compactJSON(params[0][k])) {
+					varying = append(varying, k)
+					break
+				}
+			}
+		}
+		if len(varying) != 1 {
+			continue
+		}
+		sw := sweep{shift: name, kind: rows[0].Shift.Kind, param: varying[0]}
+		seen := map[float64]bool{}
+		order := make([]int, len(rows))
+		xs := make([]float64, len(rows))
+		for i, p := range params {
+			var x float64
+			if err := json.Unmarshal(p[sw.param], &x); err != nil || seen[x] || rows[i].Shift.Kind != sw.kind {
+				continue next
+			}
+			seen[x] = true
+			xs[i], order[i] = x, i
+		}
+		sort.Slice(order, func(a, b int) bool { return xs[order[a]] < xs[order[b]] })
+		for _, i := range order {
+			sw.x = append(sw.x, xs[i])
+			sw.rows = append(sw.rows, rows[i])
+		}
+		out = append(out, sw)
+	}
+	return out
+}
+
+// compactJSON returns a JSON value without insignificant spaces (nil stays nil).
+func compactJSON(v json.RawMessage) []byte {
+	if v == nil {
+		return nil
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, v) != nil {
+		return v
+	}
+	return b.Bytes()
+}
+
+// hZero is the dashed line at ER = 0 across a panel whose y axis is ER.
+type hZero struct{}
+
+// Plot draws the line.
+func (hZero) Plot(c draw.Canvas, p *plot.Plot) {
+	_, trY := p.Transforms(&c)
+	y := trY(0)
+	c.StrokeLine2(draw.LineStyle{Color: color.RGBA{0x69, 0x69, 0x69, 0xff}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}}, c.Min.X, y, c.Max.X, y)
+}
+
+// sweepPoints are one group's mean ER (pp) at each value of a sweep's parameter, with
+// the interval's distances below and above.
+type sweepPoints struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+// SweepSize is the size of one panel of the sweeps figure.
+var SweepSize = struct{ W, H vg.Length }{4.4 * vg.Inch, 3.6 * vg.Inch}
+
+// sweepPlot draws one sweep: each group's mean ER over the parameter, a line through
+// markers with whiskers over the group's interval (groups nudged apart along x so that
+// their whiskers do not overlap), a dashed line at 0, and a legend placed where it
+// covers no data; the y axis spans ylim (pp). It returns the plot and its legend
+// placer.
+func sweepPlot(sw sweep, groups []string, colour func(string) int, ylim [2]float64) (*plot.Plot, *legendPlacer, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s (%s)", sw.shift, sw.kind)
+	p.Title.TextStyle.Font.Size = vg.Points(11)
+	p.X.Label.Text = sw.param
+	p.Y.Label.Text = "mean ER of the group's models, pp"
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font.Size = vg.Points(10)
+		a.Tick.Label.Font.Size = vg.Points(9)
+	}
+	p.Add(plotter.NewGrid(), hZero{})
+	span := sw.x[len(sw.x)-1] - sw.x[0]
+	step := span * 0.012
+	var obstacles plotter.XYs
+	drawn := 0
+	for j, g := range groups {
+		var pts sweepPoints
+		dx := (float64(j) - float64(len(groups)-1)/2) * step
+		for i, s := range sw.rows {
+			gr := s.groupER(g)
+			if gr == nil {
+				continue
+			}
+			y := 100 * gr.MeanER
+			lo, hi := 100*gr.ERLow, 100*gr.ERHigh
+			pts.XYs = append(pts.XYs, plotter.XY{X: sw.x[i] + dx, Y: y})
+			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{y - lo, hi - y})
+			for t := 0; t <= 10; t++ {
+				obstacles = append(obstacles, plotter.XY{X: sw.x[i] + dx, Y: lo + (hi-lo)*float64(t)/10})
+			}
+		}
+		if len(pts.XYs) == 0 {
+			continue
+		}
+		k := palette[colour(g)%len(palette)]
+		line, err := plotter.NewLine(pts.XYs)
+		if err != nil {
+			return nil, nil, err
+		}
+		line.Color, line.Width = k, vg.Points(1.5)
+		sc, err := plotter.NewScatter(pts.XYs)
+		if err != nil {
+			return nil, nil, err
+		}
+		markerStyle(sc, colour(g))
+		bars, err := plotter.NewYErrorBars(pts)
+		if err != nil {
+			return nil, nil, err
+		}
+		bars.Color, bars.Width, bars.CapWidth = color.NRGBA{k.R, k.G, k.B, 0xc0}, vg.Points(1), vg.Points(4)
+		p.Add(bars, line, sc)
+		p.Legend.Add(g, line, sc)
+		drawn++
+		// Obstacles: the markers, the whiskers' ends and points along each segment.
+		for i, pt := range pts.XYs {
+			obstacles = append(obstacles, pt)
+			if i == 0 {
+				continue
+			}
+			prev := pts.XYs[i-1]
+			for t := 1; t < 20; t++ {
+				f := float64(t) / 20
+				obstacles = append(obstacles, plotter.XY{X: prev.X + f*(pt.X-prev.X), Y: prev.Y + f*(pt.Y-prev.Y)})
+			}
+		}
+	}
+	if drawn == 0 {
+		return nil, nil, fmt.Errorf("nothing to plot: no group has models on %s", sw.shift)
+	}
+	ticks := make(plot.ConstantTicks, len(sw.x))
+	for i, x := range sw.x {
+		ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
+	}
+	p.X.Tick.Marker = ticks
+	p.Y.Tick.Marker = plainTicks{}
+	pad := span * 0.06
+	p.X.Min, p.X.Max = sw.x[0]-pad, sw.x[len(sw.x)-1]+pad
+	p.Y.Min, p.Y.Max = ylim[0], ylim[1]
+	for i := 0; i <= 40; i++ {
+		obstacles = append(obstacles, plotter.XY{X: p.X.Min + (p.X.Max-p.X.Min)*float64(i)/40, Y: 0})
+	}
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	lp := &legendPlacer{obstacles: obstacles}
+	p.Add(lp)
+	return p, lp, nil
+}
+
+// saveSweeps draws each group's mean ER over each sweep's parameter, one panel per
+// sweep, into file, and returns the panels' legend placers.
+func (r *ShiftsReport) saveSweeps(file string, sw []sweep) ([]*legendPlacer, error) {
+	groups := shownGroups(r.Shifts, r.Groups)
+	colour := r.colourOf()
+	cols := min(len(sw), 2)
+	rows := (len(sw) + cols - 1) / cols
+	grid := make([][]*plot.Plot, rows)
+	for i := range grid {
+		grid[i] = make([]*plot.Plot, cols)
+	}
+	// One ER range for every panel, so that panels compare at a glance, with room at
+	// the top for the legends.
+	lo, hi := 0.0, 0.0
+	for _, s := range sw {
+		for _, row := range s.rows {
+			for _, g := range groups {
+				if gr := row.groupER(g); gr != nil {
+					lo, hi = math.Min(lo, 100*gr.ERLow), math.Max(hi, 100*gr.ERHigh)
+				}
+			}
+		}
+	}
+	span := math.Max(hi-lo, 1)
+	ylim := [2]float64{lo - 0.06*span, hi + 0.3*span}
+	var placers []*legendPlacer
+	for i, s := range sw {
+		p, lp, err := sweepPlot(s, groups, colour, ylim)
+		if err != nil {
+			return nil, fmt.Errorf("plot %s: %w", file, err)
+		}
+		grid[i/cols][i%cols] = p
+		placers = append(placers, lp)
+	}
+	const titleH = vg.Length(26)
+	w := SweepSize.W * vg.Length(cols)
+	h := SweepSize.H*vg.Length(rows) + titleH
+	err := plotfile.Save(file, w, h, func(dc draw.Canvas) {
+		dc.SetColor(color.White)
+		dc.Fill(dc.Rectangle.Path())
+		top := dc.Max.Y
+		dc.FillText(titleStyle(), vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: top - 18}, r.Title+": mean ER over each sweep")
+		area := dc
+		area.Max.Y = top - titleH
+		tiles := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(12), PadTop: vg.Points(2), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(10)}, area)
+		for i, row := range grid {
+			for j, p := range row {
+				if p != nil {
+					p.Draw(tiles[i][j])
+				}
+			}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("plot %s: %w", file, err)
+	}
+	return placers, nil
 }

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPaperDemo runs `make paper-demo` as a user would, with its binary and its output in
+// a temporary folder: it must say that the predictions are simulated and where the
+// figures are, write the report that manifests/eval's TestPaperDemoGolden pins in
+// testdata/eval/paper-demo.txt (whose figures it compares with the golden ones, drawn
+// from the same numbers), and draw three PNG figures of the golden figures' sizes.
+func TestPaperDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: builds the binary")
+	}
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		t.Skip("no make on PATH")
+	}
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	// The Makefile runs ./$(BIN): a path relative to the repository.
+	bin, err := filepath.Rel(repo, filepath.Join(tmp, "shiftgen"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := filepath.Join(tmp, "demo")
+	cmd := exec.Command(mk, "-C", repo, "--no-print-directory", "paper-demo", "BIN="+bin, "PAPER_DEMO="+demo)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make paper-demo: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"SIMULATED predictions: made up by shiftgen reproduce predictions",
+		"The predictions are SIMULATED",
+		"figures:     " + filepath.Join(demo, "er.png"),
+		"wrote " + filepath.Join(demo, "er.png") + ", " + filepath.Join(demo, "er.kinds.png") + ", " + filepath.Join(demo, "er.sweeps.png"),
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("make paper-demo does not say %q:\n%s", want, out)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(demo, "report.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("../../testdata/eval/paper-demo.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, golden) {
+		t.Errorf("the demo's report differs from testdata/eval/paper-demo.txt (TestPaperDemoGolden in manifests/eval writes it with -regen from a copy of the demo's datasets: change both alike):\n%s", got)
+	}
+	size := func(file string) [2]int {
+		r, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		c, err := png.DecodeConfig(r)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		return [2]int{c.Width, c.Height}
+	}
+	for _, f := range []string{"er.png", "er.kinds.png", "er.sweeps.png"} {
+		golden := filepath.Join("../../testdata/eval", "paper-demo"+strings.TrimPrefix(f, "er"))
+		if a, b := size(filepath.Join(demo, f)), size(golden); a != b {
+			t.Errorf("%s is %d×%d, %s %d×%d", f, a[0], a[1], golden, b[0], b[1])
+		}
+	}
+}
