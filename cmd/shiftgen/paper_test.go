@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/shiftgen/shiftgen/manifests"
 )
 
 // TestPaperDemo runs `make paper-demo` as a user would, with its binary and its output in
@@ -78,4 +83,60 @@ func TestPaperDemo(t *testing.T) {
 			t.Errorf("%s is %d×%d, %s %d×%d", f, a[0], a[1], golden, b[0], b[1])
 		}
 	}
+}
+
+// TestPaperPresetShardsAndResume: the `paper` preset through the binary in two shards
+// and a merge, and in a run killed part-way and resumed, gives byte for byte the twelve
+// datasets of one uninterrupted run.
+func TestPaperPresetShardsAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	args := func(out string, extra ...string) []string {
+		return append([]string{"generate", "--out", out, "--shift", "paper", "--tint-table-size", "1000", "--preprocess", "none", "--quiet"}, extra...)
+	}
+	ref := t.TempDir()
+	if code, _, stderr := naturalRun(t, args(ref)...); code != 0 {
+		t.Fatalf("generate --shift paper: exit %d: %s", code, stderr)
+	}
+	want := tree(t, ref)
+	dirs, _ := filepath.Glob(filepath.Join(ref, "*"))
+	if len(dirs) != 12 {
+		t.Fatalf("%d datasets: %v", len(dirs), dirs)
+	}
+
+	sharded := t.TempDir()
+	for k := 1; k <= 2; k++ {
+		if code, _, stderr := naturalRun(t, args(sharded, "--shard", fmt.Sprintf("%d/2", k))...); code != 0 {
+			t.Fatalf("shard %d/2: exit %d: %s", k, code, stderr)
+		}
+	}
+	var merge []string
+	for _, d := range dirs {
+		merge = append(merge, filepath.Join(sharded, filepath.Base(d)))
+	}
+	if code, _, stderr := naturalRun(t, append([]string{"merge"}, merge...)...); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, stderr)
+	}
+	compareTrees(t, want, tree(t, sharded))
+
+	killed := t.TempDir()
+	cmd := self(args(killed, "--workers", "1")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for countImages(killed) < 100 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	finished, _ := filepath.Glob(filepath.Join(killed, "*", manifests.ManifestFile))
+	if len(finished) == 12 {
+		t.Fatal("the run finished before it was killed; the test did not exercise resume")
+	}
+	if code, _, stderr := naturalRun(t, args(killed, "--resume")...); code != 0 {
+		t.Fatalf("--resume: exit %d: %s", code, stderr)
+	}
+	compareTrees(t, want, tree(t, killed))
 }
