@@ -140,3 +140,37 @@ func TestPaperPresetShardsAndResume(t *testing.T) {
 	}
 	compareTrees(t, want, tree(t, killed))
 }
+
+// TestReproducePredictions: `reproduce predictions` as a user types it: it says it
+// simulates, writes the layout eval reads, refuses to overwrite without --force (exit 1)
+// and replaces its own folder with it; a missing flag is a usage error (exit 2).
+func TestReproducePredictions(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := naturalRun(t, "generate", "--out", out, "--shift", "vflip", "--shift", "spurious-tint:p=0.7", "--tint-table-size", "100", "--quiet"); code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	preds := filepath.Join(t.TempDir(), "preds")
+	sim := []string{"reproduce", "predictions", "--manifest", filepath.Join(out, "*"), "--out", preds}
+	code, stdout, stderr := naturalRun(t, sim...)
+	if code != 0 || !strings.HasPrefix(stdout, "SIMULATED predictions:") || !strings.Contains(stdout, "wrote 36 prediction files into "+preds) {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, f := range []string{"models.csv", "simulation.json", "vflip/sim-scratch-1.csv", "spurious-tint_p-0.7/sim-pretrained-b-5.csv"} {
+		if _, err := os.Stat(filepath.Join(preds, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	code, stdout, stderr = naturalRun(t, "eval", "--manifest", filepath.Join(out, "*"), "--predictions", preds, "--models", filepath.Join(preds, "models.csv"))
+	if code != 0 || !strings.Contains(stdout, "pre-trained A (simulated)") {
+		t.Fatalf("eval of the simulated predictions: exit %d: %s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := naturalRun(t, sim...); code != 1 || !strings.Contains(stderr, "exists and is not empty; pass --force") {
+		t.Errorf("second run: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := naturalRun(t, append(sim, "--force", "--seed", "3")...); code != 0 {
+		t.Errorf("--force: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := naturalRun(t, "reproduce", "predictions", "--manifest", out); code != exitUsage || !strings.Contains(stderr, "needs --manifest and --out") {
+		t.Errorf("no --out: exit %d: %s", code, stderr)
+	}
+}

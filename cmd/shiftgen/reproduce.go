@@ -62,8 +62,9 @@ func reproduceCommand() *cli.Command {
 
 func predictionsCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "predictions",
-		Usage: "SIMULATED predictions for generated datasets, to preview the paper's figures before training",
+		Name:      "predictions",
+		Usage:     "SIMULATED predictions for generated datasets, to preview the paper's figures before training",
+		UsageText: "shiftgen reproduce predictions --manifest 'OUT/*' [--manifest ...] --out PREDS [--seed N] [--split SPLIT] [--force]",
 		Description: "Writes made-up predictions, one file per model and dataset (PREDS/<dataset>/<model>.csv, the layout\n" +
 			"eval reads), with PREDS/models.csv (model,group,baseline) and PREDS/simulation.json. Scratch models\n" +
 			"(the baselines) lie on a probit line drawn per dataset; \"pre-trained\" models lie on it for in-support\n" +

@@ -302,6 +302,9 @@ func simulateDataset(d *Dataset, name, manifest string, models []simModel, seed 
 		Slope: 0.85 + 0.3*line.float(), Intercept: -0.3 - 0.6*line.float(), Ref: len(sides[distRef]), Shifted: len(sides[distShift])}
 	out := m.Shift.Kind == "out-of-support"
 	k := len(m.Classes)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return sd, err
+	}
 	for _, md := range models {
 		r := newSimRand(seed, "reference accuracy", name+"/"+md.name)
 		ref := Probit.Inv(Probit.T(md.centre) + 0.1*r.normal())
@@ -339,9 +342,6 @@ func simulateDataset(d *Dataset, name, manifest string, models []simModel, seed 
 			}
 		}
 		cw.Flush()
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return sd, err
-		}
 		if err := manifests.WriteFileAtomic(filepath.Join(dir, md.name+".csv"), b.Bytes()); err != nil {
 			return sd, err
 		}
