@@ -317,11 +317,10 @@ func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []b
 	if err != nil {
 		return "cannot read: " + errText(err), nil
 	}
-	img, full, err := sc.Decode(ex.o.Codec, data, ex.hint(j.Split), ex.o.MaxPixels)
+	pre, err := sc.DecodePreprocess(ex.o.Codec, data, ex.o.Preprocess, j.Split, ex.o.MaxPixels)
 	if err != nil {
 		return err.Error(), nil
 	}
-	pre := sc.Preprocess(ex.o.Preprocess, j.Split, img, full)
 	// Outputs without a transform share one encoding of the preprocessed image, made
 	// before any transform may reuse pre's pixels.
 	var plain []byte
@@ -354,20 +353,6 @@ func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []b
 		}
 	}
 	return "", nil
-}
-
-// hint is the smallest decoded size preprocessing needs for split.
-func (ex *execution) hint(split string) imageio.Hint {
-	switch ex.o.Preprocess {
-	case imageio.PaperPreprocess:
-		if split == "train" {
-			return imageio.Hint{Long: 256}
-		}
-		return imageio.Hint{Short: 256}
-	case imageio.ImageNetCPreprocess:
-		return imageio.Hint{Short: 256}
-	}
-	return imageio.Hint{}
 }
 
 // emit records one job's outputs, in plan order: each image is committed and its record

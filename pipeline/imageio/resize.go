@@ -112,11 +112,12 @@ func clipFixed(ss int32) uint8 {
 // images should use a Scratch, which reuses its memory.
 func ResizeCrop(src *image.RGBA, rw, rh int, crop image.Rectangle) *image.RGBA {
 	var r resizer
-	return r.resizeCrop(nil, src, rw, rh, crop)
+	return r.resizeCrop(nil, src, src.Rect.Max, rw, rh, crop)
 }
 
-// kernelKey identifies a kernel: output pixels from..from+count-1 of in → out.
-type kernelKey struct{ in, out, from, count int }
+// kernelKey identifies a kernel: output pixels from..from+count-1 of in → out, with
+// input positions counted from base.
+type kernelKey struct{ in, out, from, count, base int }
 
 // maxKernels bounds a resizer's kernel cache; ImageNet's few common sizes fit easily.
 const maxKernels = 64
@@ -131,26 +132,60 @@ type resizer struct {
 }
 
 func (r *resizer) kernel(in, out, from, count int) *kernel {
-	key := kernelKey{in, out, from, count}
+	return r.kernelAt(in, out, from, count, 0)
+}
+
+// kernelAt is kernel with input positions counted from base: for an input that holds
+// only pixels base and on.
+func (r *resizer) kernelAt(in, out, from, count, base int) *kernel {
+	key := kernelKey{in, out, from, count, base}
 	if kn, ok := r.kernels[key]; ok {
 		return kn
 	}
+	var kn *kernel
+	if base == 0 {
+		kn = bilinearKernel(in, out, from, count)
+		if resample.Available {
+			kn.kx = resample.Expand(kn.k)
+		}
+	} else {
+		kn = r.kernel(in, out, from, count).shift(base)
+	}
 	if r.kernels == nil || len(r.kernels) >= maxKernels {
 		r.kernels = make(map[kernelKey]*kernel)
-	}
-	kn := bilinearKernel(in, out, from, count)
-	if resample.Available {
-		kn.kx = resample.Expand(kn.k)
 	}
 	r.kernels[key] = kn
 	return kn
 }
 
-// resizeCrop is ResizeCrop into pix's memory when its capacity suffices. The horizontal
-// pass runs first, over only the source rows the vertical pass reads, and rounds to 8
-// bits as PIL does; the vertical pass then makes each output row from n of those rows.
-func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, rw, rh int, crop image.Rectangle) *image.RGBA {
-	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+// shift returns kn with input positions counted from base (the weights are shared).
+func (kn *kernel) shift(base int) *kernel {
+	s := &kernel{start: make([]int, len(kn.start)), off: make([]int32, len(kn.off)), k: kn.k, kx: kn.kx, n: kn.n}
+	for i, v := range kn.start {
+		s.start[i] = v - base
+		s.off[i] = int32(4 * (v - base))
+	}
+	return s
+}
+
+// reads returns the pixels of a size-sized image that resizing and cropping it as g
+// says reads.
+func (r *resizer) reads(size image.Point, g Geometry) image.Rectangle {
+	if g.W == size.X && g.H == size.Y {
+		return g.Crop
+	}
+	x0, x1 := r.kernel(size.X, g.W, g.Crop.Min.X, g.Crop.Dx()).span()
+	y0, y1 := r.kernel(size.Y, g.H, g.Crop.Min.Y, g.Crop.Dy()).span()
+	return image.Rect(x0, y0, x1, y1)
+}
+
+// resizeCrop is ResizeCrop into pix's memory when its capacity suffices, for a src that
+// may hold only part of a frame.X×frame.Y image: the part reads says the resize and
+// crop read, or more, placed where it lies in the frame. The horizontal pass runs
+// first, over only the source rows the vertical pass reads, and rounds to 8 bits as
+// PIL does; the vertical pass then makes each output row from n of those rows.
+func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, frame image.Point, rw, rh int, crop image.Rectangle) *image.RGBA {
+	sw, sh := frame.X, frame.Y
 	cw, ch := crop.Dx(), crop.Dy()
 	out := shifts.NewRGBA(pix, cw, ch)
 	if rw == sw && rh == sh {
@@ -160,7 +195,7 @@ func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, rw, rh int, crop imag
 		}
 		return out
 	}
-	hk := r.kernel(sw, rw, crop.Min.X, cw)
+	hk := r.kernelAt(sw, rw, crop.Min.X, cw, src.Rect.Min.X)
 	vk := r.kernel(sh, rh, crop.Min.Y, ch)
 	y0, y1 := vk.span()
 	stride := 4 * cw
@@ -169,9 +204,13 @@ func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, rw, rh int, crop imag
 	}
 	tmp := r.tmp[:(y1-y0)*stride]
 	simd := resample.Available && !r.generic
-	row := func(y int) []uint8 { return src.Pix[y*src.Stride : y*src.Stride+sw*4] }
+	rowLen := 4 * src.Rect.Dx()
+	row := func(y int) []uint8 {
+		o := (y - src.Rect.Min.Y) * src.Stride
+		return src.Pix[o : o+rowLen]
+	}
 	y := y0
-	if simd && resample.AVX2 && hk.kx != nil && sw*4 < 1<<31 {
+	if simd && resample.AVX2 && hk.kx != nil && rowLen < 1<<31 {
 		for ; y+1 < y1; y += 2 {
 			o := (y - y0) * stride
 			resample.Horizontal2(tmp[o:o+stride], tmp[o+stride:o+2*stride], row(y), row(y+1), hk.off[:cw], hk.kx, hk.n)
