@@ -1,10 +1,11 @@
 # shiftgen — build, test and benchmark.
 #
-# The fast libjpeg-turbo codec is built when pkg-config finds libturbojpeg (Debian:
-# apt-get install libturbojpeg0-dev pkg-config); otherwise the pure-Go codec is used.
+# The fast libjpeg-turbo codec is built when pkg-config finds libturbojpeg and libjpeg
+# (Debian: apt-get install libturbojpeg0-dev libjpeg62-turbo-dev pkg-config); otherwise
+# the pure-Go codec is used.
 
 GO      ?= go
-TAGS    ?= $(shell pkg-config --exists libturbojpeg 2>/dev/null && echo turbojpeg)
+TAGS    ?= $(shell pkg-config --exists libturbojpeg libjpeg 2>/dev/null && echo turbojpeg)
 # The library's version, recorded as the codec's name in manifests.
 TURBO_VERSION := $(shell pkg-config --modversion libturbojpeg 2>/dev/null)
 LDFLAGS := $(if $(TURBO_VERSION),-X github.com/shiftgen/shiftgen/pipeline/imageio.turboVersion=$(TURBO_VERSION))
