@@ -105,14 +105,17 @@ check-imports:
 	exit $$fail
 	@echo "import directions ok"
 
-## bench: Go micro-benchmarks, then the side-by-side report against the PIL reference
-## (needs ../shared/imagenet-sample and /usr/bin/python3 with python3-pil and python3-numpy;
-## on a busy machine BENCHFLAGS="-tmp /dev/shm -rounds 7" steadies the figures), then the
-## ImageNet-C corruptions against imagecorruptions on one core (skipped without it; see
-## IMAGECORRUPTIONS above; -imagenetc-only runs just that section).
+## bench: Go micro-benchmarks, then the side-by-side report per source image for the same
+## work: shiftgen and its pure-Go build (bin/shiftgen-go) against the PIL reference run with
+## --both, and against the codec floor (needs ../shared/imagenet-sample and /usr/bin/python3
+## with python3-pil and python3-numpy; on a busy machine BENCHFLAGS="-tmp /dev/shm -rounds 9"
+## steadies the figures), then the ImageNet-C corruptions against imagecorruptions on one
+## core (skipped without it; see IMAGECORRUPTIONS above; -imagenetc-only runs just that
+## section).
 bench: build
+	$(GO) build -o bin/shiftgen-go ./cmd/shiftgen
 	$(GO) test -tags "$(TAGS)" -run XXX -bench . -benchmem ./shifts/... ./pipeline/... ./manifests/...
-	$(GO) run -tags "$(TAGS)" -ldflags "$(LDFLAGS)" ./cmd/benchreport -bin $(BIN) $(if $(IMAGECORRUPTIONS),-imagecorruptions $(IMAGECORRUPTIONS)) $(BENCHFLAGS)
+	$(GO) run -tags "$(TAGS)" -ldflags "$(LDFLAGS)" ./cmd/benchreport -bin $(BIN) -gobin bin/shiftgen-go $(if $(IMAGECORRUPTIONS),-imagecorruptions $(IMAGECORRUPTIONS)) $(BENCHFLAGS)
 
 ## fuzz: run every fuzz target briefly.
 fuzz:
