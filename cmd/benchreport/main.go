@@ -234,7 +234,7 @@ func run(c config, w io.Writer) error {
 	fmt.Fprintf(w, "- floor for the same work, one decode + 2 encodes: **%.2f ms** per source image (CPU: %.2f ms)\n", ms(fm.decode+2*fm.encode), ms(fm.cpu+fm.encodeCPU))
 	fmt.Fprintf(w, "- shiftgen --workers 1, whole process (start-up, scan, reading, preprocessing, two tints, two encodes, writing files and manifests): %.2f ms per source image (median) = **%.2f×** the floor (median of the rounds' ratios, each run next to a floor pass; range %s; target ≤ 1.3×); in CPU time %.2f× (range %s)\n",
 		ms(median(single).wall)/float64(n), medianOf(ratios), spread(ratios), medianOf(cpuRatios), spread(cpuRatios))
-	fmt.Fprintf(w, "\nPer written image (spurious-tint writes 2 per source image): shiftgen %.2f ms with --workers 1 (%.2f×  one decode + one encode, the floor of a shift that writes one image per source); %d workers: %.0f written images/s",
+	fmt.Fprintf(w, "\nPer written image (spurious-tint writes 2 per source image): shiftgen %.2f ms with --workers 1 (%.2f× one decode + one encode, the floor of a shift that writes one image per source); %d workers: %.0f written images/s",
 		ms(median(single).wall)/float64(2*n), medianOf(oneEnc), c.workers, float64(2*n)/median(ours).wall.Seconds())
 	if pyErr == nil {
 		fmt.Fprintf(w, ", the reference %.0f", float64(2*n)/median(theirs).wall.Seconds())
