@@ -387,7 +387,7 @@ func (c *TurboCodec) decodeRegion(data []byte, hint Hint, maxPixels int64, pix [
 	stride := 4 * keep.Dx()
 	n := stride * keep.Dy()
 	if cap(pix) < n+stride { // a spare row for the last one of the image (see sg_rows)
-		pix = make([]uint8, n+stride)
+		pix = make([]uint8, n+stride, roomy(n+stride))
 	}
 	pix = pix[:n+stride]
 	if C.sg_rows(d.p, C.int(keep.Min.Y), C.int(keep.Max.Y), (*C.uchar)(unsafe.Pointer(&pix[0])), C.int(stride)) != 0 {

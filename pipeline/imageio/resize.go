@@ -27,21 +27,26 @@ type kernel struct {
 	start []int
 	off   []int32 // 4·start, the byte offsets the SIMD pass reads
 	k     []int32
-	kx    []int32 // k expanded for the SIMD pass (resample.Expand), when it runs
+	kx    []int32 // k expanded for the horizontal SIMD pass (resample.Expand), when it runs
 	n     int
 }
 
 // bilinearKernel computes PIL's weights (ImagingResample's precompute_coeffs with the
 // bilinear filter, then normalize_coeffs_8bpc) for output pixels from..from+count-1 of a
-// resize from inSize to outSize.
-func bilinearKernel(inSize, outSize, from, count int) *kernel {
+// resize from inSize to outSize. buf is memory for the floating-point weights, reused
+// when large enough; the second result is buf or its replacement.
+func bilinearKernel(inSize, outSize, from, count int, buf []float64) (*kernel, []float64) {
 	scale := float64(inSize) / float64(outSize)
 	filterscale := max(scale, 1)
 	support := 1.0 * filterscale
 	ksize := int(math.Ceil(support))*2 + 1
 	ss := 1.0 / filterscale
 	xmins, xmaxs := make([]int, count), make([]int, count)
-	pre := make([]float64, count*ksize)
+	if cap(buf) < count*ksize {
+		buf = make([]float64, count*ksize)
+	}
+	pre := buf[:count*ksize]
+	clear(pre)
 	n := 1
 	for i := range count {
 		center := (float64(from+i) + 0.5) * scale
@@ -81,7 +86,7 @@ func bilinearKernel(inSize, outSize, from, count int) *kernel {
 			}
 		}
 	}
-	return kn
+	return kn, buf
 }
 
 // span returns the input range the kernel reads.
@@ -125,7 +130,8 @@ const maxKernels = 64
 // resizer holds one goroutine's resampling memory: the horizontal pass's output and a
 // cache of kernels by (input size, output size, crop range). Not safe for concurrent use.
 type resizer struct {
-	tmp     []uint8 // horizontal pass output, RGBA rows of the crop's width
+	tmp     []uint8   // horizontal pass output, RGBA rows of the crop's width
+	weights []float64 // bilinearKernel's floating-point weights
 	kernels map[kernelKey]*kernel
 	// generic forces the pure-Go passes (for tests and benchmarks).
 	generic bool
@@ -144,17 +150,23 @@ func (r *resizer) kernelAt(in, out, from, count, base int) *kernel {
 	}
 	var kn *kernel
 	if base == 0 {
-		kn = bilinearKernel(in, out, from, count)
-		if resample.Available {
-			kn.kx = resample.Expand(kn.k)
-		}
+		kn, r.weights = bilinearKernel(in, out, from, count, r.weights)
 	} else {
-		kn = r.kernel(in, out, from, count).shift(base)
+		kn = r.kernel(in, out, from, count).expand().shift(base)
 	}
 	if r.kernels == nil || len(r.kernels) >= maxKernels {
 		r.kernels = make(map[kernelKey]*kernel)
 	}
 	r.kernels[key] = kn
+	return kn
+}
+
+// expand sets kn.kx, the weights as the horizontal SIMD pass reads them, where that pass
+// runs (the vertical pass reads kn.k), and returns kn.
+func (kn *kernel) expand() *kernel {
+	if kn.kx == nil && resample.Available {
+		kn.kx = resample.Expand(kn.k)
+	}
 	return kn
 }
 
@@ -195,12 +207,12 @@ func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, frame image.Point, rw
 		}
 		return out
 	}
-	hk := r.kernelAt(sw, rw, crop.Min.X, cw, src.Rect.Min.X)
+	hk := r.kernelAt(sw, rw, crop.Min.X, cw, src.Rect.Min.X).expand()
 	vk := r.kernel(sh, rh, crop.Min.Y, ch)
 	y0, y1 := vk.span()
 	stride := 4 * cw
 	if cap(r.tmp) < (y1-y0)*stride {
-		r.tmp = make([]uint8, (y1-y0)*stride)
+		r.tmp = make([]uint8, roomy((y1-y0)*stride))
 	}
 	tmp := r.tmp[:(y1-y0)*stride]
 	simd := resample.Available && !r.generic

@@ -80,7 +80,7 @@ func readFile(path string, maxBytes int64, buf []byte) ([]byte, error) {
 	size := int(fi.Size())
 	// One byte more than the size, so reaching EOF needs no second buffer.
 	if cap(buf) < size+1 {
-		buf = make([]byte, 0, size+1)
+		buf = make([]byte, 0, roomy(size+1))
 	}
 	b := buf[:0]
 	r := io.LimitReader(f, maxBytes+1)
@@ -232,6 +232,10 @@ func (s *Scratch) Reset() {
 	s.enc = s.enc[:min(len(s.enc), keptEncodings)]
 	s.nenc = 0
 }
+
+// roomy is the capacity to give a buffer that must hold n bytes: a quarter more, so that
+// the next, slightly larger image does not need a new one.
+func roomy(n int) int { return n + n/4 }
 
 // keep returns b for reuse, or nil when it is too large to hold on to.
 func keep(b []byte) []byte {
