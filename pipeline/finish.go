@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -62,6 +63,11 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		d := DatasetResult{Spec: ps.Spec, Dir: w.Dir(), Skipped: len(m.Skipped)}
 		if d.Manifest, err = w.Finish(m); err != nil {
 			return nil, err
+		}
+		if ex.o.Warn != nil {
+			for _, msg := range m.Warnings {
+				ex.o.Warn(fmt.Sprintf("warning: %s: %s", w.Dir(), msg))
+			}
 		}
 		for _, c := range m.Counts {
 			d.Images += c.Images
