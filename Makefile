@@ -1,10 +1,11 @@
 # shiftgen — build, test and benchmark.
 #
-# The fast libjpeg-turbo codec is built when pkg-config finds libturbojpeg (Debian:
-# apt-get install libturbojpeg0-dev pkg-config); otherwise the pure-Go codec is used.
+# The fast libjpeg-turbo codec is built when pkg-config finds libturbojpeg and libjpeg
+# (Debian: apt-get install libturbojpeg0-dev libjpeg62-turbo-dev pkg-config); otherwise
+# the pure-Go codec is used.
 
 GO      ?= go
-TAGS    ?= $(shell pkg-config --exists libturbojpeg 2>/dev/null && echo turbojpeg)
+TAGS    ?= $(shell pkg-config --exists libturbojpeg libjpeg 2>/dev/null && echo turbojpeg)
 # The library's version, recorded as the codec's name in manifests.
 TURBO_VERSION := $(shell pkg-config --modversion libturbojpeg 2>/dev/null)
 LDFLAGS := $(if $(TURBO_VERSION),-X github.com/shiftgen/shiftgen/pipeline/imageio.turboVersion=$(TURBO_VERSION))
@@ -125,14 +126,17 @@ check-imports:
 	exit $$fail
 	@echo "import directions ok"
 
-## bench: Go micro-benchmarks, then the side-by-side report against the PIL reference
-## (needs ../shared/imagenet-sample and /usr/bin/python3 with python3-pil and python3-numpy;
-## on a busy machine BENCHFLAGS="-tmp /dev/shm -rounds 7" steadies the figures), then the
-## ImageNet-C corruptions against imagecorruptions on one core (skipped without it; see
-## IMAGECORRUPTIONS above; -imagenetc-only runs just that section).
+## bench: Go micro-benchmarks, then the side-by-side report per source image for the same
+## work: shiftgen and its pure-Go build (bin/shiftgen-go) against the PIL reference run with
+## --both, and against the codec floor (needs ../shared/imagenet-sample and /usr/bin/python3
+## with python3-pil and python3-numpy; on a busy machine BENCHFLAGS="-tmp /dev/shm -rounds 9"
+## steadies the figures), then the ImageNet-C corruptions against imagecorruptions on one
+## core (skipped without it; see IMAGECORRUPTIONS above; -imagenetc-only runs just that
+## section).
 bench: build
+	$(GO) build -o bin/shiftgen-go ./cmd/shiftgen
 	$(GO) test -tags "$(TAGS)" -run XXX -bench . -benchmem ./shifts/... ./pipeline/... ./manifests/...
-	$(GO) run -tags "$(TAGS)" -ldflags "$(LDFLAGS)" ./cmd/benchreport -bin $(BIN) $(if $(IMAGECORRUPTIONS),-imagecorruptions $(IMAGECORRUPTIONS)) $(BENCHFLAGS)
+	$(GO) run -tags "$(TAGS)" -ldflags "$(LDFLAGS)" ./cmd/benchreport -bin $(BIN) -gobin bin/shiftgen-go $(if $(IMAGECORRUPTIONS),-imagecorruptions $(IMAGECORRUPTIONS)) $(BENCHFLAGS)
 
 ## fuzz: run every fuzz target briefly.
 fuzz:

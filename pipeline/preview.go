@@ -122,12 +122,12 @@ func Preview(o PreviewOptions) (*image.RGBA, error) {
 			return nil, fmt.Errorf("preview: %w", err)
 		}
 		sc := imageio.GetScratch()
-		img, full, err := sc.Decode(o.Codec, data, imageio.Hint{Short: 256}, imageio.DefaultMaxPixels)
+		img, err := sc.DecodePreprocess(o.Codec, data, imageio.PaperPreprocess, "val", imageio.DefaultMaxPixels)
 		if err != nil {
 			imageio.PutScratch(sc)
 			return nil, fmt.Errorf("preview: decode %s: %w", src.Path, err)
 		}
-		pre := rgba.Clone(sc.Preprocess(imageio.PaperPreprocess, "val", img, full))
+		pre := rgba.Clone(img)
 		imageio.PutScratch(sc)
 		y := head + pad + r*(o.Cell+pad+16)
 		it := shifts.Item{Split: sp.Name, Index: src.Index, Label: src.Label}

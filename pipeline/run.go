@@ -2,10 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -88,6 +91,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	o.styleDigest = styleDigest(styles)
 	env := shifts.Env{Seed: o.Seed, Classes: len(ds.Classes), TintTableSize: o.TintTableSize, FrostTextures: o.FrostTextures, Styles: styles,
 		LoadImage: func(p string) (*image.RGBA, error) { return imageio.Load(p, o.MaxFileBytes, o.MaxPixels) }}
+	for _, sp := range ds.Splits { // item indices count within a split
+		env.Items = max(env.Items, len(sp.Sources))
+	}
 	built := make([]shifts.Shift, len(specs))
 	for i, s := range specs {
 		if built[i], err = shifts.New(s, env); err != nil {
@@ -214,32 +220,48 @@ func newExecution(o *Options, plan *Plan) (*execution, error) {
 // output split (so label indices never move) and the nested folders sources live in.
 // Workers never create folders, so an output folder removed mid-run is an error. A
 // folder that already exists (a resumed run) must be a real folder where the dataset
-// folder says: a symbolic link could lead the images anywhere.
+// folder says: a symbolic link could lead the images anywhere. Parents come before
+// their children, so each folder costs one mkdir, or one mkdir and one lstat when it
+// exists.
 func (ex *execution) makeFolders(si int) error {
 	ps := ex.plan.Shifts[si]
 	dirs := map[string]bool{}
+	add := func(d string) {
+		for d != "" && !dirs[d] {
+			dirs[d] = true
+			d = pathDir(d)
+		}
+	}
 	for _, fp := range ps.folders {
 		for _, c := range ex.plan.Dataset.Classes {
-			dirs[fp.prefix+c] = true
+			add(fp.prefix + c)
 		}
 		sp := ex.plan.Dataset.Split(fp.split)
 		for _, src := range sp.Sources {
 			if d := pathDir(src.Path); d != "" {
-				dirs[fp.prefix+d] = true
+				add(fp.prefix + d)
 			}
 		}
 	}
-	base := ex.writers[si].Dir()
-	real, err := manifests.Resolve(base)
-	if err != nil {
-		return fmt.Errorf("output %s: %w", base, err)
-	}
+	sorted := make([]string, 0, len(dirs))
 	for d := range dirs {
+		sorted = append(sorted, d)
+	}
+	sort.Strings(sorted) // a parent is a prefix of its children: it sorts first
+	base := ex.writers[si].Dir()
+	for _, d := range sorted {
 		p := filepath.Join(base, filepath.FromSlash(d))
-		if err := os.MkdirAll(p, 0o755); err != nil {
+		err := os.Mkdir(p, 0o755)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("output %s: %w", p, err)
 		}
-		if r, err := filepath.EvalSymlinks(p); err != nil || !samePath(r, filepath.Join(real, filepath.FromSlash(d))) {
+		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+			if err == nil && fi.Mode()&fs.ModeSymlink == 0 {
+				return fmt.Errorf("output %s exists and is not a folder; remove it, or rerun with --force", p)
+			}
 			return fmt.Errorf("output %s is (or lies below) a symbolic link; a dataset folder must hold real folders: remove the link, or rerun with --force", p)
 		}
 	}
@@ -317,11 +339,10 @@ func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []b
 	if err != nil {
 		return "cannot read: " + errText(err), nil
 	}
-	img, full, err := sc.Decode(ex.o.Codec, data, ex.hint(j.Split), ex.o.MaxPixels)
+	pre, err := sc.DecodePreprocess(ex.o.Codec, data, ex.o.Preprocess, j.Split, ex.o.MaxPixels)
 	if err != nil {
 		return err.Error(), nil
 	}
-	pre := sc.Preprocess(ex.o.Preprocess, j.Split, img, full)
 	// Outputs without a transform share one encoding of the preprocessed image, made
 	// before any transform may reuse pre's pixels.
 	var plain []byte
@@ -354,20 +375,6 @@ func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []b
 		}
 	}
 	return "", nil
-}
-
-// hint is the smallest decoded size preprocessing needs for split.
-func (ex *execution) hint(split string) imageio.Hint {
-	switch ex.o.Preprocess {
-	case imageio.PaperPreprocess:
-		if split == "train" {
-			return imageio.Hint{Long: 256}
-		}
-		return imageio.Hint{Short: 256}
-	case imageio.ImageNetCPreprocess:
-		return imageio.Hint{Short: 256}
-	}
-	return imageio.Hint{}
 }
 
 // emit records one job's outputs, in plan order: each image is committed and its record
@@ -461,12 +468,4 @@ func (ex *execution) folderIndex(ps *PlannedShift, d shifts.Distribution, split 
 		}
 	}
 	panic("pipeline: output for a folder the plan does not have")
-}
-
-// samePath reports whether a and b, each absolute or relative to the working folder,
-// name the same path.
-func samePath(a, b string) bool {
-	aa, err1 := filepath.Abs(a)
-	bb, err2 := filepath.Abs(b)
-	return err1 == nil && err2 == nil && aa == bb
 }

@@ -266,3 +266,41 @@ func TestRunRelativeOut(t *testing.T) {
 		t.Fatalf("resume: %v", err)
 	}
 }
+
+// TestResumeRefusesLinkedFolders stops a run, then swaps an output class folder for a
+// symbolic link to a folder elsewhere (and, in a second run, for a file): the resumed
+// run must refuse to write through it.
+func TestResumeRefusesLinkedFolders(t *testing.T) {
+	root := smallTree(t, 3, 4)
+	for _, swap := range []string{"link", "file"} {
+		out := t.TempDir()
+		o := baseOpts(root, out)
+		o.Shifts, o.Workers = []string{"vflip"}, 1
+		ctx, cancel := context.WithCancel(context.Background())
+		o.Progress = func(done, total int) {
+			if done == 2 {
+				cancel()
+			}
+		}
+		if _, err := Run(ctx, o); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		folder := filepath.Join(out, "vflip", "shifted", "val", "classc")
+		if err := os.RemoveAll(folder); err != nil {
+			t.Fatal(err)
+		}
+		want := "symbolic link"
+		if swap == "link" {
+			if err := os.Symlink(t.TempDir(), folder); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			testimage.WriteFile(t, folder, []byte("x"))
+			want = "is not a folder"
+		}
+		o.Resume, o.Progress = true, nil
+		if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "classc") {
+			t.Errorf("%s: resumed run: %v, want a refusal naming classc (%q)", swap, err, want)
+		}
+	}
+}

@@ -31,11 +31,7 @@ func (r *RandomState) Uint32() uint32 {
 	}
 	y := r.mt[r.pos]
 	r.pos++
-	y ^= y >> 11
-	y ^= (y << 7) & 0x9d2c5680
-	y ^= (y << 15) & 0xefc60000
-	y ^= y >> 18
-	return y
+	return temper(y)
 }
 
 func (r *RandomState) generate() {
@@ -47,15 +43,63 @@ func (r *RandomState) generate() {
 		matrixA   = 0x9908b0df
 	)
 	mt := &r.mt
-	for i := 0; i < n; i++ {
-		y := (mt[i] & upperMask) | (mt[(i+1)%n] & lowerMask)
-		v := mt[(i+m)%n] ^ (y >> 1)
-		if y&1 != 0 {
-			v ^= matrixA
-		}
-		mt[i] = v
+	// The recurrence mt[i] = mt[i+m] ^ twist(mt[i], mt[i+1]), indices mod n, in three
+	// runs so that no index needs the modulo.
+	twist := func(a, b uint32) uint32 {
+		y := a&upperMask | b&lowerMask
+		return y>>1 ^ -(y&1)&matrixA
 	}
+	i := 0
+	for ; i < n-m; i++ {
+		mt[i] = mt[i+m] ^ twist(mt[i], mt[i+1])
+	}
+	for ; i < n-1; i++ {
+		mt[i] = mt[i+m-n] ^ twist(mt[i], mt[i+1])
+	}
+	mt[n-1] = mt[m-1] ^ twist(mt[n-1], mt[0])
 	r.pos = 0
+}
+
+// temper is MT19937's output function.
+func temper(y uint32) uint32 {
+	y ^= y >> 11
+	y ^= (y << 7) & 0x9d2c5680
+	y ^= (y << 15) & 0xefc60000
+	return y ^ y>>18
+}
+
+// SkipIntervals advances r past k draws of Interval(max), as if they were made and
+// their results dropped, at a fraction of their cost.
+func (r *RandomState) SkipIntervals(max uint32, k int) {
+	if max == 0 || k <= 0 {
+		return // Interval(0) draws nothing
+	}
+	mask := intervalMask(max)
+	for {
+		if r.pos >= 624 {
+			r.generate()
+		}
+		for i, y := range r.mt[r.pos:] {
+			if temper(y)&mask <= max {
+				if k--; k == 0 {
+					r.pos += i + 1
+					return
+				}
+			}
+		}
+		r.pos = 624
+	}
+}
+
+// intervalMask is the smallest all-ones mask covering max.
+func intervalMask(max uint32) uint32 {
+	mask := max
+	mask |= mask >> 1
+	mask |= mask >> 2
+	mask |= mask >> 4
+	mask |= mask >> 8
+	mask |= mask >> 16
+	return mask
 }
 
 // Uniform returns a double in [0, 1) exactly as RandomState.uniform() (and random_sample)
@@ -73,12 +117,7 @@ func (r *RandomState) Interval(max uint32) uint32 {
 	if max == 0 {
 		return 0
 	}
-	mask := max
-	mask |= mask >> 1
-	mask |= mask >> 2
-	mask |= mask >> 4
-	mask |= mask >> 8
-	mask |= mask >> 16
+	mask := intervalMask(max)
 	for {
 		v := r.Uint32() & mask
 		if v <= max {

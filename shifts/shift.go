@@ -42,6 +42,10 @@ type Env struct {
 	// TintTableSize is N, the length of the paper's random-class and spurious tables;
 	// 0 means DefaultTintTableSize.
 	TintTableSize int
+	// Items bounds the item indices the shift will sample: every Item.Index is below
+	// it. Shifts with long tables of draws (the paper's tints) then keep only the first
+	// Items entries. 0 means any index the shift accepts.
+	Items int
 	// FrostTextures is a folder of the user's own frost images for the frost corruption;
 	// empty means procedurally generated (seeded) textures.
 	FrostTextures string

@@ -15,7 +15,8 @@ const TintClasses = 1000
 
 // TintTable holds the paper's tint draws, all from RandomState(seed):
 // Colors = uniform(size=(1000, 3)), RandomClass = choice(1000, size=N),
-// Spurious = uniform(size=N) < p.
+// Spurious = uniform(size=N) < p. A table made by NewTintTablePrefix holds the first
+// entries of RandomClass and Spurious only.
 type TintTable struct {
 	Colors      [TintClasses][3]float64
 	RandomClass []uint16
@@ -24,8 +25,16 @@ type TintTable struct {
 
 // NewTintTable draws the table for the given seed, length n and spurious probability p.
 func NewTintTable(seed uint32, n int, p float64) *TintTable {
+	return NewTintTablePrefix(seed, n, p, n)
+}
+
+// NewTintTablePrefix is NewTintTable(seed, n, p) cut to its first m entries (all n when
+// m is larger): the draws of the others are skipped, not kept, which for a run over a
+// few images of the paper's 1,281,167-entry table saves most of the time and memory.
+func NewTintTablePrefix(seed uint32, n int, p float64, m int) *TintTable {
+	m = min(m, n)
 	r := NewRandomState(seed)
-	t := &TintTable{RandomClass: make([]uint16, n), Spurious: make([]bool, n)}
+	t := &TintTable{RandomClass: make([]uint16, m), Spurious: make([]bool, m)}
 	for c := range t.Colors {
 		for k := 0; k < 3; k++ {
 			t.Colors[c][k] = r.Uniform()
@@ -34,6 +43,8 @@ func NewTintTable(seed uint32, n int, p float64) *TintTable {
 	for i := range t.RandomClass {
 		t.RandomClass[i] = uint16(r.Interval(TintClasses - 1))
 	}
+	// Spurious is drawn after all n classes: the generator must pass the rest of them.
+	r.SkipIntervals(TintClasses-1, n-m)
 	for i := range t.Spurious {
 		t.Spurious[i] = r.Uniform() < p
 	}
@@ -132,7 +143,11 @@ func NewTintShift(spurious bool, p TintParams, env Env) (*TintShift, error) {
 	} else {
 		s.params.P = 0
 	}
-	s.table = NewTintTable(uint32(env.Seed), p.TableSize, s.params.P)
+	m := p.TableSize
+	if env.Items > 0 {
+		m = env.Items
+	}
+	s.table = NewTintTablePrefix(uint32(env.Seed), p.TableSize, s.params.P, m)
 	return s, nil
 }
 
@@ -146,7 +161,7 @@ func (s *TintShift) Kind() Kind { return s.kind }
 func (s *TintShift) Params() any { return s.params }
 
 // MaxItems is the table length: no split may hold more images.
-func (s *TintShift) MaxItems() int { return len(s.table.RandomClass) }
+func (s *TintShift) MaxItems() int { return s.params.TableSize }
 
 // Table returns the tint table the shift draws from.
 func (s *TintShift) Table() *TintTable { return s.table }

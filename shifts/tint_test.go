@@ -252,3 +252,48 @@ func TestTintShiftSampling(t *testing.T) {
 		t.Fatalf("MaxItems %d", st.MaxItems())
 	}
 }
+
+// TestTintTablePrefix checks that a table cut to its first m entries holds exactly
+// those of the whole table (the skipped draws leave the generator where the whole
+// table's would), for cuts at the ends, inside and beyond the length.
+func TestTintTablePrefix(t *testing.T) {
+	const n = 20011
+	for _, p := range []float64{0.5, 0.9} {
+		whole := NewTintTable(3, n, p)
+		for _, m := range []int{0, 1, 2, 623, 624, 625, 5000, n - 1, n, n + 7} {
+			cut := NewTintTablePrefix(3, n, p, m)
+			k := min(m, n)
+			if cut.Colors != whole.Colors || len(cut.RandomClass) != k || len(cut.Spurious) != k {
+				t.Fatalf("p %v, m %d: colours differ or lengths %d, %d", p, m, len(cut.RandomClass), len(cut.Spurious))
+			}
+			for i := range k {
+				if cut.RandomClass[i] != whole.RandomClass[i] || cut.Spurious[i] != whole.Spurious[i] {
+					t.Fatalf("p %v, m %d: entry %d is (%d, %v), want (%d, %v)", p, m, i,
+						cut.RandomClass[i], cut.Spurious[i], whole.RandomClass[i], whole.Spurious[i])
+				}
+			}
+		}
+	}
+}
+
+// TestSkipIntervals checks that skipping k draws of Interval(max) leaves the generator
+// where k draws do, for bounds whose rejection rates differ (none for 2^j − 1, almost
+// half just above a power of two) and for Interval(0), which draws nothing.
+func TestSkipIntervals(t *testing.T) {
+	for _, max := range []uint32{0, 1, 2, 999, 1023, 1024, 1 << 31, 1<<32 - 1} {
+		for _, k := range []int{0, 1, 700, 5000} {
+			a, b := NewRandomState(11), NewRandomState(11)
+			a.Uint32() // start mid-block
+			b.Uint32()
+			for range k {
+				a.Interval(max)
+			}
+			b.SkipIntervals(max, k)
+			for i := range 1300 {
+				if x, y := a.Uint32(), b.Uint32(); x != y {
+					t.Fatalf("max %d, k %d: output %d after the skip is %d, want %d", max, k, i, y, x)
+				}
+			}
+		}
+	}
+}

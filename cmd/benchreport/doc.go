@@ -1,15 +1,21 @@
 //go:build unix
 
 // Command benchreport measures shiftgen against the PIL + NumPy reference script and
-// against the codec's own cost, on the same images and cores, and prints a Markdown
-// report (`make bench` runs it after the Go micro-benchmarks):
+// against the codec's own cost, on the same images and cores, per source image and for
+// the same work, and prints a Markdown report (`make bench` runs it after the Go
+// micro-benchmarks):
 //
-//   - end-to-end `shiftgen generate --shift spurious-tint` throughput at -workers, and
-//     that of ../shared/bench/reference_tint.py with as many processes; the two run in
-//     alternation for -rounds rounds, and the ratio is the median of the rounds' ratios;
-//   - the codec floor: decode at the best DCT scale plus JPEG encode of the 256×256
-//     result, on one thread, per image; and shiftgen's --workers 1 time per source image
-//     as a multiple of it, each single-worker run next to a floor pass;
+//   - end-to-end `shiftgen generate --shift spurious-tint` (a reference and a shifted JPEG
+//     per source image, from one decode) at -workers, and ../shared/bench/reference_tint.py
+//     --both, which writes the same two images per source image, with as many processes;
+//     with -gobin also the pure-Go build. The programs run in turn within each of -rounds
+//     rounds, and each ratio is the median of the rounds' ratios, reported with their
+//     range;
+//   - the codec floor for the same work: decode of the whole image at the best DCT scale
+//     plus two JPEG encodes of the 256×256 result, on one thread, per source image; and
+//     shiftgen's --workers 1 time per source image, whole process, as a multiple of it,
+//     each single-worker run next to a floor pass. Per-written-image figures follow,
+//     labelled as such;
 //   - shiftgen's peak RSS (from the process's rusage) on the sample and on the sample
 //     repeated -copies times (hard links, or copies where links fail);
 //   - whether two runs wrote the same bytes, and how far the fast codec's output is from
@@ -33,6 +39,6 @@
 //
 // Usage:
 //
-//	go run -tags turbojpeg ./cmd/benchreport -bin bin/shiftgen [-in ../shared/imagenet-sample] [-workers 2] [-rounds 3] [-tmp /dev/shm]
+//	go run -tags turbojpeg ./cmd/benchreport -bin bin/shiftgen [-gobin bin/shiftgen-go] [-in ../shared/imagenet-sample] [-workers 2] [-rounds 5] [-tmp /dev/shm]
 //	go run -tags turbojpeg ./cmd/benchreport -imagenetc-only -imagecorruptions ~/imagecorruptions [-imagenetc-rounds 5] [-imagenetc-cpu 0]
 package main

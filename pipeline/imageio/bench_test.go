@@ -76,7 +76,7 @@ func BenchmarkResize(b *testing.B) {
 			var pix []uint8
 			b.ReportAllocs()
 			for b.Loop() {
-				pix = r.resizeCrop(pix, src, g.W, g.H, g.Crop).Pix
+				pix = r.resizeCrop(pix, src, src.Rect.Max, g.W, g.H, g.Crop).Pix
 			}
 		})
 	}

@@ -116,6 +116,17 @@ type decoderInto interface {
 	decodeInto(data []byte, hint Hint, maxPixels int64, pix []uint8) (img *image.RGBA, full image.Point, err error)
 }
 
+// regionDecoder is implemented by codecs that can decode only part of an image. need
+// receives the size the image decodes to (at the scale the codec chose from the hint)
+// and its full-scale size, and returns the rectangle of decoded pixels the caller will
+// read; the codec returns an image covering at least that rectangle (any larger part
+// of the decoded frame may come with it), placed where it lies in the frame (its Rect
+// need not start at the origin), with the frame's size and the full-scale size.
+// Pixels are those of a decode of the whole frame.
+type regionDecoder interface {
+	decodeRegion(data []byte, hint Hint, maxPixels int64, pix []uint8, need func(size, full image.Point) image.Rectangle) (img *image.RGBA, size, full image.Point, err error)
+}
+
 // appendEncoder is implemented by codecs that can append an encoding to a caller's
 // buffer.
 type appendEncoder interface {

@@ -83,6 +83,22 @@ func (p Preprocess) Geometry(split string, w, h int) Geometry {
 	}
 }
 
+// Hint is the smallest decode p needs for an image of split: a shorter side of 256 for
+// the resizes to a 256 shorter side, a longer side of 256 for the paper's train
+// images, full size for NoPreprocess.
+func (p Preprocess) Hint(split string) Hint {
+	switch p {
+	case PaperPreprocess:
+		if split == "train" {
+			return Hint{Long: 256}
+		}
+		return Hint{Short: 256}
+	case ImageNetCPreprocess:
+		return Hint{Short: 256}
+	}
+	return Hint{}
+}
+
 // Apply preprocesses img for the given split.
 func (p Preprocess) Apply(split string, img *image.RGBA) *image.RGBA {
 	g := p.Geometry(split, img.Rect.Dx(), img.Rect.Dy())

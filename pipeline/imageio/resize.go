@@ -27,21 +27,26 @@ type kernel struct {
 	start []int
 	off   []int32 // 4·start, the byte offsets the SIMD pass reads
 	k     []int32
-	kx    []int32 // k expanded for the SIMD pass (resample.Expand), when it runs
+	kx    []int32 // k expanded for the horizontal SIMD pass (resample.Expand), when it runs
 	n     int
 }
 
 // bilinearKernel computes PIL's weights (ImagingResample's precompute_coeffs with the
 // bilinear filter, then normalize_coeffs_8bpc) for output pixels from..from+count-1 of a
-// resize from inSize to outSize.
-func bilinearKernel(inSize, outSize, from, count int) *kernel {
+// resize from inSize to outSize. buf is memory for the floating-point weights, reused
+// when large enough; the second result is buf or its replacement.
+func bilinearKernel(inSize, outSize, from, count int, buf []float64) (*kernel, []float64) {
 	scale := float64(inSize) / float64(outSize)
 	filterscale := max(scale, 1)
 	support := 1.0 * filterscale
 	ksize := int(math.Ceil(support))*2 + 1
 	ss := 1.0 / filterscale
 	xmins, xmaxs := make([]int, count), make([]int, count)
-	pre := make([]float64, count*ksize)
+	if cap(buf) < count*ksize {
+		buf = make([]float64, count*ksize)
+	}
+	pre := buf[:count*ksize]
+	clear(pre)
 	n := 1
 	for i := range count {
 		center := (float64(from+i) + 0.5) * scale
@@ -81,7 +86,7 @@ func bilinearKernel(inSize, outSize, from, count int) *kernel {
 			}
 		}
 	}
-	return kn
+	return kn, buf
 }
 
 // span returns the input range the kernel reads.
@@ -112,11 +117,12 @@ func clipFixed(ss int32) uint8 {
 // images should use a Scratch, which reuses its memory.
 func ResizeCrop(src *image.RGBA, rw, rh int, crop image.Rectangle) *image.RGBA {
 	var r resizer
-	return r.resizeCrop(nil, src, rw, rh, crop)
+	return r.resizeCrop(nil, src, src.Rect.Max, rw, rh, crop)
 }
 
-// kernelKey identifies a kernel: output pixels from..from+count-1 of in → out.
-type kernelKey struct{ in, out, from, count int }
+// kernelKey identifies a kernel: output pixels from..from+count-1 of in → out, with
+// input positions counted from base.
+type kernelKey struct{ in, out, from, count, base int }
 
 // maxKernels bounds a resizer's kernel cache; ImageNet's few common sizes fit easily.
 const maxKernels = 64
@@ -124,33 +130,74 @@ const maxKernels = 64
 // resizer holds one goroutine's resampling memory: the horizontal pass's output and a
 // cache of kernels by (input size, output size, crop range). Not safe for concurrent use.
 type resizer struct {
-	tmp     []uint8 // horizontal pass output, RGBA rows of the crop's width
+	tmp     []uint8   // horizontal pass output, RGBA rows of the crop's width
+	weights []float64 // bilinearKernel's floating-point weights
 	kernels map[kernelKey]*kernel
 	// generic forces the pure-Go passes (for tests and benchmarks).
 	generic bool
 }
 
 func (r *resizer) kernel(in, out, from, count int) *kernel {
-	key := kernelKey{in, out, from, count}
+	return r.kernelAt(in, out, from, count, 0)
+}
+
+// kernelAt is kernel with input positions counted from base: for an input that holds
+// only pixels base and on.
+func (r *resizer) kernelAt(in, out, from, count, base int) *kernel {
+	key := kernelKey{in, out, from, count, base}
 	if kn, ok := r.kernels[key]; ok {
 		return kn
 	}
+	var kn *kernel
+	if base == 0 {
+		kn, r.weights = bilinearKernel(in, out, from, count, r.weights)
+	} else {
+		kn = r.kernel(in, out, from, count).expand().shift(base)
+	}
 	if r.kernels == nil || len(r.kernels) >= maxKernels {
 		r.kernels = make(map[kernelKey]*kernel)
-	}
-	kn := bilinearKernel(in, out, from, count)
-	if resample.Available {
-		kn.kx = resample.Expand(kn.k)
 	}
 	r.kernels[key] = kn
 	return kn
 }
 
-// resizeCrop is ResizeCrop into pix's memory when its capacity suffices. The horizontal
-// pass runs first, over only the source rows the vertical pass reads, and rounds to 8
-// bits as PIL does; the vertical pass then makes each output row from n of those rows.
-func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, rw, rh int, crop image.Rectangle) *image.RGBA {
-	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+// expand sets kn.kx, the weights as the horizontal SIMD pass reads them, where that pass
+// runs (the vertical pass reads kn.k), and returns kn.
+func (kn *kernel) expand() *kernel {
+	if kn.kx == nil && resample.Available {
+		kn.kx = resample.Expand(kn.k)
+	}
+	return kn
+}
+
+// shift returns kn with input positions counted from base (the weights are shared).
+func (kn *kernel) shift(base int) *kernel {
+	s := &kernel{start: make([]int, len(kn.start)), off: make([]int32, len(kn.off)), k: kn.k, kx: kn.kx, n: kn.n}
+	for i, v := range kn.start {
+		s.start[i] = v - base
+		s.off[i] = int32(4 * (v - base))
+	}
+	return s
+}
+
+// reads returns the pixels of a size-sized image that resizing and cropping it as g
+// says reads.
+func (r *resizer) reads(size image.Point, g Geometry) image.Rectangle {
+	if g.W == size.X && g.H == size.Y {
+		return g.Crop
+	}
+	x0, x1 := r.kernel(size.X, g.W, g.Crop.Min.X, g.Crop.Dx()).span()
+	y0, y1 := r.kernel(size.Y, g.H, g.Crop.Min.Y, g.Crop.Dy()).span()
+	return image.Rect(x0, y0, x1, y1)
+}
+
+// resizeCrop is ResizeCrop into pix's memory when its capacity suffices, for a src that
+// may hold only part of a frame.X×frame.Y image: the part reads says the resize and
+// crop read, or more, placed where it lies in the frame. The horizontal pass runs
+// first, over only the source rows the vertical pass reads, and rounds to 8 bits as
+// PIL does; the vertical pass then makes each output row from n of those rows.
+func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, frame image.Point, rw, rh int, crop image.Rectangle) *image.RGBA {
+	sw, sh := frame.X, frame.Y
 	cw, ch := crop.Dx(), crop.Dy()
 	out := shifts.NewRGBA(pix, cw, ch)
 	if rw == sw && rh == sh {
@@ -160,18 +207,22 @@ func (r *resizer) resizeCrop(pix []uint8, src *image.RGBA, rw, rh int, crop imag
 		}
 		return out
 	}
-	hk := r.kernel(sw, rw, crop.Min.X, cw)
+	hk := r.kernelAt(sw, rw, crop.Min.X, cw, src.Rect.Min.X).expand()
 	vk := r.kernel(sh, rh, crop.Min.Y, ch)
 	y0, y1 := vk.span()
 	stride := 4 * cw
 	if cap(r.tmp) < (y1-y0)*stride {
-		r.tmp = make([]uint8, (y1-y0)*stride)
+		r.tmp = make([]uint8, roomy((y1-y0)*stride))
 	}
 	tmp := r.tmp[:(y1-y0)*stride]
 	simd := resample.Available && !r.generic
-	row := func(y int) []uint8 { return src.Pix[y*src.Stride : y*src.Stride+sw*4] }
+	rowLen := 4 * src.Rect.Dx()
+	row := func(y int) []uint8 {
+		o := (y - src.Rect.Min.Y) * src.Stride
+		return src.Pix[o : o+rowLen]
+	}
 	y := y0
-	if simd && resample.AVX2 && hk.kx != nil && sw*4 < 1<<31 {
+	if simd && resample.AVX2 && hk.kx != nil && rowLen < 1<<31 {
 		for ; y+1 < y1; y += 2 {
 			o := (y - y0) * stride
 			resample.Horizontal2(tmp[o:o+stride], tmp[o+stride:o+2*stride], row(y), row(y+1), hk.off[:cw], hk.kx, hk.n)

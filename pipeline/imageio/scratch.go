@@ -80,7 +80,7 @@ func readFile(path string, maxBytes int64, buf []byte) ([]byte, error) {
 	size := int(fi.Size())
 	// One byte more than the size, so reaching EOF needs no second buffer.
 	if cap(buf) < size+1 {
-		buf = make([]byte, 0, size+1)
+		buf = make([]byte, 0, roomy(size+1))
 	}
 	b := buf[:0]
 	r := io.LimitReader(f, maxBytes+1)
@@ -138,16 +138,53 @@ func (s *Scratch) Decode(c Codec, data []byte, hint Hint, maxPixels int64) (img 
 // and resampled from img, so a reduced-scale decode gives an image of exactly the same
 // size and placement. It returns img itself when p leaves it unchanged.
 func (s *Scratch) Preprocess(p Preprocess, split string, img *image.RGBA, full image.Point) *image.RGBA {
+	return s.preprocess(p, split, img, img.Rect.Max, full)
+}
+
+// preprocess is Preprocess for an img that holds part of a size-sized decode, placed
+// where it lies in it, and at least the part the resize and crop read.
+func (s *Scratch) preprocess(p Preprocess, split string, img *image.RGBA, size, full image.Point) *image.RGBA {
 	if full == (image.Point{}) {
-		full = img.Rect.Size()
+		full = size
 	}
 	g := p.Geometry(split, full.X, full.Y)
-	if g.W == img.Rect.Dx() && g.H == img.Rect.Dy() && g.Crop == img.Rect {
+	if g.W == size.X && g.H == size.Y && g.Crop == img.Rect {
 		return img
 	}
-	out := s.rs.resizeCrop(s.pre, img, g.W, g.H, g.Crop)
+	out := s.rs.resizeCrop(s.pre, img, size, g.W, g.H, g.Crop)
 	s.pre = keep(out.Pix)
 	return out
+}
+
+// DecodePreprocess decodes data with c and preprocesses it with p for split, as Decode
+// with p.Hint(split) and then Preprocess do, with the same pixels. A codec that can
+// (libjpeg-turbo) decodes only the part of the image the resize and crop read. The
+// result lives in s's memory until the next Preprocess or DecodePreprocess, or is the
+// decoded image itself (until the next Decode or DecodePreprocess) when p leaves it
+// unchanged.
+func (s *Scratch) DecodePreprocess(c Codec, data []byte, p Preprocess, split string, maxPixels int64) (*image.RGBA, error) {
+	d, ok := c.(regionDecoder)
+	if !ok {
+		img, full, err := s.Decode(c, data, p.Hint(split), maxPixels)
+		if err != nil {
+			return nil, err
+		}
+		return s.Preprocess(p, split, img, full), nil
+	}
+	need := func(size, full image.Point) image.Rectangle {
+		return s.rs.reads(size, p.Geometry(split, full.X, full.Y))
+	}
+	img, size, full, err := d.decodeRegion(data, p.Hint(split), maxPixels, s.src, need)
+	if err != nil {
+		return nil, err
+	}
+	s.src = keep(img.Pix)
+	// The codec may have decoded otherwise than need assumed (a file it hands to the Go
+	// decoder comes back whole, at full size).
+	if want := need(size, full); !want.In(img.Rect) || !img.Rect.In(image.Rectangle{Max: size}) {
+		return nil, fmt.Errorf("codec %s returned pixels %v of a %v image, not the %v asked for", c.Name(), img.Rect, size, need(size, full))
+	}
+	return s.preprocess(p, split, img, size, full), nil
 }
 
 // Clone copies img (with a zero origin).
@@ -195,6 +232,10 @@ func (s *Scratch) Reset() {
 	s.enc = s.enc[:min(len(s.enc), keptEncodings)]
 	s.nenc = 0
 }
+
+// roomy is the capacity to give a buffer that must hold n bytes: a quarter more, so that
+// the next, slightly larger image does not need a new one.
+func roomy(n int) int { return n + n/4 }
 
 // keep returns b for reuse, or nil when it is too large to hold on to.
 func keep(b []byte) []byte {
