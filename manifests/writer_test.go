@@ -156,7 +156,7 @@ func writeImages(t *testing.T, o WriterOptions, ims []image) *Writer {
 	var wg sync.WaitGroup
 	for i, im := range ims {
 		wg.Go(func() {
-			s, err := w.Put(im.name, im.data)
+			s, err := w.Put(i%o.Streams, Image{Name: im.name, Data: im.data})
 			if err != nil {
 				t.Error(err)
 			}
@@ -361,7 +361,7 @@ func TestWriterResumeRewinds(t *testing.T) {
 	kept := 0
 	for i := range ims {
 		rec, ok := j.Record(i % 2)
-		if !ok || rec.Index != i || !j.Check(rec) {
+		if !ok || rec.Index != i || !j.Check(i%2, rec) {
 			break
 		}
 		j.Mark()
@@ -408,7 +408,7 @@ func mergeSetup(t *testing.T) (string, []image) {
 		m := testManifest(0)
 		for i, im := range part {
 			idx := (k-1)*3 + i
-			st, err := w.Put(im.name, im.data)
+			st, err := w.Put(idx%2, Image{Name: im.name, Data: im.data})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -572,7 +572,7 @@ func finishRun(dir string) (State, error) {
 		return 0, err
 	}
 	for i := range 7 {
-		if r, ok := j.Record(i % 2); !ok || !j.Check(r) {
+		if r, ok := j.Record(i % 2); !ok || !j.Check(i%2, r) {
 			return 0, fmt.Errorf("image %d is not journaled intact", i)
 		}
 		j.Mark()
