@@ -155,19 +155,27 @@ func outputFlags(c *cli.Context) (pipeline.OutputKind, string, int, error) {
 func savedText(s manifests.Sharing) string {
 	var how []string
 	if s.Linked > 0 {
-		how = append(how, fmt.Sprintf("%d hard links", s.Linked))
+		how = append(how, count(s.Linked, "hard link"))
 	}
 	if s.Referenced > 0 {
-		how = append(how, fmt.Sprintf("%d images in %d shared containers", s.Referenced, s.Containers))
+		how = append(how, fmt.Sprintf("%s in %s", count(s.Referenced, "image"), count(s.Containers, "shared container")))
 	}
 	text := ""
 	if len(how) > 0 {
-		text = fmt.Sprintf("; saved %d files and %s by storing identical images once (%s)", s.Linked+s.Containers, byteSize(s.Bytes), strings.Join(how, ", "))
+		text = fmt.Sprintf("; saved %s and %s by storing identical images once (%s)", count(s.Linked+s.Containers, "file"), byteSize(s.Bytes), strings.Join(how, ", "))
 	}
 	if s.Copied > 0 {
-		text += fmt.Sprintf("; %d identical images copied, not linked: %s", s.Copied, s.CopyReason)
+		text += fmt.Sprintf("; %s copied, not linked: %s", count(s.Copied, "identical image"), s.CopyReason)
 	}
 	return text
+}
+
+// count renders "1 file", "2 files".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // byteSize renders n bytes for people: "1.9 MB".
