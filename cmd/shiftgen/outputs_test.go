@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -16,6 +18,8 @@ import (
 	"time"
 
 	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/manifests/ffcv"
+	"github.com/shiftgen/shiftgen/manifests/webdataset"
 )
 
 // outputKinds are the outputs the tests write, with the generate flags that choose them.
@@ -357,4 +361,112 @@ func run_(t *testing.T, args ...string) int {
 	t.Helper()
 	code, _, _ := evalRun(t, args...)
 	return code
+}
+
+// flipByte inverts the byte at offset off of the file p.
+func flipByte(t *testing.T, p string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVerifyFlippedByteInContainer flips one byte inside containers written by the
+// binary and wants verify to fail (exit 4) naming what changed: the container and the
+// image whose bytes hold the flip, also from a dataset that shares the container; a flip
+// outside any image (FFCV page padding, a tar header) is caught by the container's own
+// SHA-256.
+func TestVerifyFlippedByteInContainer(t *testing.T) {
+	for _, kind := range outputKinds[1:] {
+		t.Run(kind.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append([]string{"generate", "--out", out, "--shift", "vflip", "--shift", "night", "--quiet"}, kind.flags...)
+			if code, stderr := runQuiet(t, args...); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			_, recs := readDataset(t, filepath.Join(out, "vflip"))
+			r := recs[5] // reference/val, shared by night
+			if r.Distribution != "reference" || r.In == nil {
+				t.Fatalf("record 5: %+v", r)
+			}
+			// Where the image's bytes are in the file, by the format's reader; the
+			// bytes there must be the record's.
+			file := filepath.Join(out, "vflip", r.Path)
+			at, size := imageAt(t, file, r)
+			data, _ := os.ReadFile(file)
+			if size != r.Size || sha(data[at:at+size]) != r.SHA256 {
+				t.Fatalf("%s: the reader places the image at %d (%d bytes), which do not hash to the record's", r.Locator(), at, size)
+			}
+			img := data[at : at+size]
+			flipByte(t, file, at+int64(len(img))/2)
+			for _, d := range []struct{ dir, want string }{{"vflip", r.Locator()}, {"night", "../vflip/" + r.Locator()}} {
+				code, stdout, _ := evalRun(t, "verify", filepath.Join(out, d.dir))
+				if code != exitVerify || !strings.Contains(stdout, "changed\t"+d.want+"\n") || strings.Count(stdout, "changed\t") != map[string]int{"vflip": 2, "night": 1}[d.dir] {
+					t.Fatalf("verify %s after a flip inside %s: exit %d\n%s", d.dir, d.want, code, stdout)
+				}
+				if d.dir == "vflip" && !strings.Contains(stdout, "changed\t"+r.Path+"\n") {
+					t.Fatalf("verify does not name the container %s:\n%s", r.Path, stdout)
+				}
+			}
+			flipByte(t, file, at+int64(len(img))/2) // restored
+			if code := run_(t, "verify", filepath.Join(out, "vflip")); code != 0 {
+				t.Fatalf("verify after the flip was undone: exit %d", code)
+			}
+			// A byte outside every image: FFCV's padding before the first page, a tar
+			// shard's first header.
+			off := int64(1 << 20)
+			if kind.name == "webdataset" {
+				off = 100
+			}
+			flipByte(t, file, off)
+			code, stdout, _ := evalRun(t, "verify", filepath.Join(out, "vflip"))
+			if code != exitVerify || !strings.Contains(stdout, "changed\t"+r.Path+"\n") {
+				t.Fatalf("verify after a flip at byte %d of %s: exit %d\n%s", off, r.Path, code, stdout)
+			}
+		})
+	}
+}
+
+// imageAt returns where record r's image lies in its container file: offset and size.
+func imageAt(t *testing.T, file string, r *manifests.Record) (int64, int64) {
+	t.Helper()
+	if r.In.Member == "" {
+		rd, err := ffcv.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rd.Close()
+		e := rd.Entry(int(r.In.Sample))
+		return e.Offset, e.Size
+	}
+	rd, err := webdataset.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	for i := 0; i < rd.Len(); i++ {
+		for _, m := range rd.Entry(i).Members {
+			if m.Name == r.In.Member {
+				return m.Offset, m.Size
+			}
+		}
+	}
+	t.Fatalf("%s has no member %s", file, r.In.Member)
+	return 0, 0
+}
+
+// sha is the hex SHA-256 of b.
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
