@@ -470,3 +470,24 @@ func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// TestRegenerateFromContainers: regenerate makes an image of a container dataset again,
+// byte for byte the bytes its container holds (FFCV raw: the pixels), train images with
+// FFCV's resize included.
+func TestRegenerateFromContainers(t *testing.T) {
+	in := splitTree(t, 2, 2)
+	for _, kind := range outputKinds[1:] {
+		out := t.TempDir()
+		if code, stderr := runQuiet(t, append([]string{"generate", "--in", in, "--out", out, "--shift", "night", "--quiet"}, kind.flags...)...); code != 0 {
+			t.Fatalf("%s: exit %d: %s", kind.name, code, stderr)
+		}
+		for _, c := range []struct{ dist, split, index string }{{"shifted", "val", "1"}, {"reference", "train", "0"}, {"reference", "train", "2"}} {
+			file := filepath.Join(t.TempDir(), "x")
+			code, stdout, stderr := evalRun(t, "regenerate", "--manifest", filepath.Join(out, "night", manifests.ManifestFile), "--in", in,
+				"--distribution", c.dist, "--split", c.split, "--index", c.index, "--out", file)
+			if code != 0 || !strings.Contains(stdout, "match\t") {
+				t.Fatalf("%s %v: exit %d\n%s%s", kind.name, c, code, stdout, stderr)
+			}
+		}
+	}
+}
