@@ -70,6 +70,8 @@ type ShardPart struct {
 //   - Close finishes the sink and makes every committed image durable (the Deferred
 //     class of the fsync policy). For a whole dataset it puts the containers in place
 //     and lists them in m.Output; for a shard it leaves its partial files to Join.
+//   - Abandon, for a run that stops before Close, closes the sink's files and keeps
+//     what they hold for a resumed run.
 type ImageSink interface {
 	Put(stream int, img Image) (Staged, error)
 	Commit(s Staged) (Placement, error)
@@ -77,6 +79,7 @@ type ImageSink interface {
 	Check(stream int, p Placement) bool
 	Rewind(last []*Placement) error
 	Close(m *Manifest) error
+	Abandon()
 }
 
 // Image is one image handed to a sink.
@@ -240,6 +243,9 @@ func (s *looseSink) Check(_ int, p Placement) bool {
 
 // Rewind has nothing to cut: later images are simply written again.
 func (s *looseSink) Rewind([]*Placement) error { return nil }
+
+// Abandon has nothing to close: every file was closed when written.
+func (s *looseSink) Abandon() {}
 
 // Close makes the images durable with one sync of their file system.
 func (s *looseSink) Close(*Manifest) error {

@@ -671,7 +671,8 @@ func (w *Writer) release() {
 }
 
 // Close ends the writer. After Done it does nothing. Before, it flushes and closes the
-// journal, so that a resumed run continues from everything recorded; drops a
+// journal and the image sink's files, so that a resumed run continues from everything
+// recorded; drops a
 // records.jsonl still being written and, without a journal, the work folder; removes
 // what a killed run left of a Complete dataset's work folder; and lets go of the locks.
 func (w *Writer) Close() {
@@ -684,6 +685,10 @@ func (w *Writer) Close() {
 	}
 	if w.begun && !w.finished {
 		w.flush()
+	}
+	if w.sink != nil {
+		w.sink.Abandon()
+		w.sink = nil
 	}
 	w.closeJournals()
 	root := filepath.Join(w.dir, WorkDir)

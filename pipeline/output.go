@@ -255,6 +255,9 @@ func (s *packedSink) Commit(st manifests.Staged) (manifests.Placement, error) {
 	return manifests.Placement{}, fmt.Errorf("internal error: stream %d of %s has no container", i, s.o.Dir)
 }
 
+// Abandon closes the containers' files, keeping them for a resumed run.
+func (s *packedSink) Abandon() { s.closeAll() }
+
 // Flush has nothing to do: Commit writes every byte to the file system.
 func (s *packedSink) Flush() error { return nil }
 

@@ -491,3 +491,24 @@ func TestRegenerateFromContainers(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputFlags: flags given for another kind of output are usage errors (exit 2)
+// that say which output they go with.
+func TestOutputFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--output", "zip"}, "unknown --output \"zip\"; valid: folder, ffcv, webdataset"},
+		{[]string{"--ffcv-image", "jpg"}, "--ffcv-image goes with --output ffcv"},
+		{[]string{"--output", "ffcv", "--shard-images", "5"}, "--shard-images goes with --output webdataset"},
+		{[]string{"--output", "ffcv", "--format", "png"}, "--format does not apply"},
+		{[]string{"--output", "ffcv", "--quality", "90"}, "--quality goes with --ffcv-image jpg"},
+		{[]string{"--output", "webdataset", "--shard-images", "0"}, "--shard-images 0 is out of range"},
+	} {
+		code, stderr := runQuiet(t, append([]string{"generate", "--out", t.TempDir(), "--shift", "vflip", "--quiet"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d: %s", c.args, code, stderr)
+		}
+	}
+}
