@@ -29,7 +29,8 @@ type Manifest struct {
 	Seed int64 `json:"seed"`
 	// Preprocess names the preprocessing ("paper", "none", ...).
 	Preprocess string `json:"preprocess"`
-	// Format is the image format written ("jpeg" or "png"); empty for indexed datasets.
+	// Format is the image format written ("jpeg" or "png"; "raw" for FFCV's raw
+	// pixels); empty for indexed datasets.
 	Format string `json:"format,omitempty"`
 	// Quality is the JPEG quality (0 for PNG).
 	Quality int `json:"quality,omitempty"`
