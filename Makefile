@@ -54,7 +54,7 @@ test-go-codec:
 	$(GO) test -race $(PKGS)
 	$(GO) test -race -tags purego ./pipeline/...
 
-## test-slurm: the README's Slurm job array (testdata/slurm/*.sh) run for real on a
+## test-slurm: the Slurm job array of pipeline/README.md (testdata/slurm/*.sh) run for real on a
 ## one-node cluster: .ci/slurm-cluster.sh installs slurm-wlm, slurmdbd, munge and
 ## mariadb-server from Debian when missing (as root), starts the daemons with their state
 ## in a scratch folder, runs the Slurm tests and always stops what it started.

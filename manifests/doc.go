@@ -5,7 +5,8 @@
 //
 // manifest.json and records.jsonl depend only on the inputs, the options and the seed:
 // never on time, host or worker count, so two runs of the same job give byte-identical
-// files. run.json holds what does vary (start and end time, host, workers, speed).
+// files. run.json holds what does vary (start and end time, host, workers, speed) and
+// the job description a resume of the finished dataset compares with its own.
 //
 // # Reading
 //

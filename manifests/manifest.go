@@ -40,11 +40,14 @@ type Manifest struct {
 	Source  Name    `json:"source"`
 	Classes []Class `json:"classes"`
 	// Counts has one entry per distribution × split, reference first, splits sorted.
-	Counts  []Count  `json:"counts"`
-	Records FileRef  `json:"records"`
-	Skipped []Skip   `json:"skipped"`
-	Extra   Extra    `json:"extra,omitempty"`
-	Shard   *ShardOf `json:"shard,omitempty"`
+	Counts  []Count `json:"counts"`
+	Records FileRef `json:"records"`
+	Skipped []Skip  `json:"skipped"`
+	// Warnings are what a user of the dataset should know, each a sentence: class
+	// folders a shift left empty (see EmptyClassWarnings). Absent when there is none.
+	Warnings []string `json:"warnings,omitempty"`
+	Extra    Extra    `json:"extra,omitempty"`
+	Shard    *ShardOf `json:"shard,omitempty"`
 	// Output says how images are stored when they are packed in container files; nil
 	// for a folder of image files (the default output, whose manifest has no such key).
 	Output *Output `json:"output,omitempty"`
@@ -313,6 +316,32 @@ func ReadManifest(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("manifests: %s: %w", path, err)
 	}
 	return m, nil
+}
+
+// EmptyClassWarnings returns a warning for each distribution and split (in Counts
+// order) that has no image of some class: generate writes every class folder in every
+// split, so those folders are empty, and torchvision's ImageFolder (DatasetFolder)
+// refuses a root with an empty class folder.
+func (m *Manifest) EmptyClassWarnings() []string {
+	var out []string
+	for _, c := range m.Counts {
+		var empty []string
+		for l, n := range c.PerClass {
+			if n == 0 && l < len(m.Classes) {
+				empty = append(empty, m.Classes[l].Name)
+			}
+		}
+		if len(empty) == 0 {
+			continue
+		}
+		list := strings.Join(empty, ", ")
+		if len(empty) > 5 {
+			list = fmt.Sprintf("%s and %d more", strings.Join(empty[:5], ", "), len(empty)-5)
+		}
+		out = append(out, fmt.Sprintf("%s %s: %d of the %d class folders are empty (%s); torchvision's ImageFolder and DatasetFolder refuse a folder with an empty class (FileNotFoundError in 0.14; later releases accept it with allow_empty=True)",
+			c.Distribution, c.Split, len(empty), len(m.Classes), list))
+	}
+	return out
 }
 
 // ClassNames returns the class names in label order.

@@ -157,6 +157,7 @@ func Merge(dir string, o MergeOptions) (*MergeResult, error) {
 	reached("records written")
 	ref.Name = RecordsFile
 	m.Records = ref
+	m.Warnings = m.EmptyClassWarnings()
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("merge %s: the shards do not add up (%v); run every shard again with --force, then merge", dir, err)
 	}

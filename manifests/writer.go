@@ -58,7 +58,8 @@ type WriterOptions struct {
 	// the dataset's files. Nil writes the whole dataset.
 	Shard *ShardOf
 	// Job describes everything that decides the output bytes. With Journal it is kept
-	// in the work folder; a resumed run compares it with PreviousJob.
+	// in the work folder, and Done records it in run.json; a resumed run compares it
+	// with PreviousJob.
 	Job []byte
 	// Streams is the number of record streams; records.jsonl is their concatenation in
 	// stream order. 0 means 1.
@@ -183,6 +184,9 @@ func Create(o WriterOptions) (*Writer, error) {
 			err = fmt.Errorf("resume %s: %w", w.dir, err)
 		}
 	}
+	if err == nil && w.state == Complete {
+		w.prevJob = finishedJob(w.dir)
+	}
 	if err == nil && w.state == Resumed {
 		err = w.openSink() // Rewind needs it before Begin
 	}
@@ -268,8 +272,26 @@ func (w *Writer) State() State { return w.state }
 // Dir is the dataset folder, as given.
 func (w *Writer) Dir() string { return w.dir }
 
-// PreviousJob is the Job description the interrupted run recorded (Resumed only).
+// PreviousJob is the Job description the interrupted run recorded (Resumed), or the
+// one the finished dataset's run.json records (Complete; nil when it has none, as for a
+// merged dataset, or when run.json is missing or unreadable: the manifest is then all
+// there is to compare).
 func (w *Writer) PreviousJob() []byte { return w.prevJob }
+
+// finishedJob is the Job recorded in the run.json of the finished dataset in dir, or nil.
+func finishedJob(dir string) []byte {
+	b, err := os.ReadFile(filepath.Join(dir, RunFile))
+	if err != nil {
+		return nil
+	}
+	var run struct {
+		Job json.RawMessage `json:"job"`
+	}
+	if json.Unmarshal(b, &run) != nil || len(run.Job) == 0 || string(run.Job) == "null" {
+		return nil
+	}
+	return run.Job
+}
 
 // Begin prepares the folder and opens the record streams and the image sink. A Fresh
 // writer empties the folder (keeping the lock) or, for a shard, its own work folder,
@@ -561,6 +583,10 @@ func (w *Writer) Finish(m *Manifest) (string, error) {
 	reached("records written")
 	ref.Name = RecordsFile
 	m.Records = ref
+	if w.o.Images != nil {
+		// The dataset's own class folders: say which a shift left empty.
+		m.Warnings = m.EmptyClassWarnings()
+	}
 	if err := m.Validate(); err != nil {
 		return "", fmt.Errorf("internal error: manifest for %s: %w", w.dir, err)
 	}
@@ -618,7 +644,7 @@ func (w *Writer) finishShard(m *Manifest) (string, error) {
 }
 
 // Done ends a finished writer. For the whole dataset it writes run (if not nil) as
-// run.json, then marks the work folder finished and removes it (a run killed during the
+// run.json, with the Job recorded in it, then marks the work folder finished and removes it (a run killed during the
 // removal leaves a dataset that Create finds Complete and cleans up); for a shard it
 // only lets go of the locks, leaving the shard's work for Merge.
 func (w *Writer) Done(run *Run) error {
@@ -631,6 +657,11 @@ func (w *Writer) Done(run *Run) error {
 		return nil
 	}
 	if run != nil {
+		if len(w.o.Job) > 0 {
+			r := *run
+			r.Job = json.RawMessage(w.o.Job)
+			run = &r
+		}
 		b, err := marshalIndent(run)
 		if err != nil {
 			return err

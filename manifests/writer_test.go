@@ -247,6 +247,20 @@ func TestWriterWholeDataset(t *testing.T) {
 	if strings.Join(names, " ") != "manifest.json records.jsonl run.json shifted" {
 		t.Fatalf("dataset folder holds %v", names)
 	}
+	// run.json records the job; a resume finds the dataset Complete and gives it back.
+	if b, _ := os.ReadFile(filepath.Join(dir, RunFile)); !bytes.Contains(b, []byte("\"host\": \"h\",\n  \"workers\": 0,")) || !bytes.HasSuffix(b, []byte("\"job\": {\n    \"job\": 1\n  }\n}\n")) {
+		t.Fatalf("run.json:\n%s", b)
+	}
+	again, err := Create(WriterOptions{Dir: dir, Job: []byte(`{"job":2}`), Streams: 2, Journal: true, Resume: true, Images: LooseFiles{}})
+	if err != nil || again.State() != Complete || string(again.PreviousJob()) != "{\n    \"job\": 1\n  }" {
+		t.Fatalf("resume of the finished dataset: state %v, job %q, %v", again.State(), again.PreviousJob(), err)
+	}
+	again.Close()
+	os.WriteFile(filepath.Join(dir, RunFile), []byte(`{"host": "h"}`), 0o644)
+	if again, err = Create(WriterOptions{Dir: dir, Streams: 2, Journal: true, Resume: true}); err != nil || again.State() != Complete || again.PreviousJob() != nil {
+		t.Fatalf("resume of a finished dataset whose run.json has no job: state %v, job %q, %v", again.State(), again.PreviousJob(), err)
+	}
+	again.Close()
 	// ReadDataset checks the records against the manifest.
 	if _, recs, err := ReadDataset(mpath); err != nil || len(recs) != 7 {
 		t.Fatalf("ReadDataset: %d records, %v", len(recs), err)

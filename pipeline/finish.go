@@ -76,6 +76,11 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 				return nil, err
 			}
 		}
+		if ex.o.Warn != nil {
+			for _, msg := range m.Warnings {
+				ex.o.Warn(fmt.Sprintf("warning: %s: %s", w.Dir(), msg))
+			}
+		}
 		for _, c := range m.Counts {
 			d.Images += c.Images
 		}

@@ -16,6 +16,8 @@ type MergeResult struct {
 	// Finished is set when an earlier merge had written every file and was stopped while
 	// removing the shards' journals: this one only finished that.
 	Finished bool
+	// Warnings are the merged manifest's warnings (class folders left empty).
+	Warnings []string
 }
 
 // Merge joins the finished shards of OUT/<shift> into the manifest.json and
@@ -29,7 +31,7 @@ func Merge(dir string) (*MergeResult, error) {
 		return nil, err
 	}
 	m := res.Manifest
-	out := &MergeResult{Dir: dir, Shards: res.Shards, Skipped: len(m.Skipped), Manifest: res.Path, Finished: res.Finished}
+	out := &MergeResult{Dir: dir, Shards: res.Shards, Skipped: len(m.Skipped), Manifest: res.Path, Finished: res.Finished, Warnings: m.Warnings}
 	for _, c := range m.Counts {
 		out.Images += c.Images
 	}

@@ -3,10 +3,12 @@ package pipeline
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
@@ -33,6 +35,10 @@ type RegenerateOptions struct {
 	// --frost-textures (0 and empty: the defaults).
 	TintTableSize int
 	FrostTextures string
+	// StyleImages is the generate run's --style-images, for the style-image shifts;
+	// empty means the source their parameters in the manifest record (the folder as it
+	// was given, or the generated styles).
+	StyleImages string
 	// Codec decodes and encodes; nil means DefaultCodec().
 	Codec imageio.Codec
 }
@@ -104,8 +110,18 @@ func Regenerate(o RegenerateOptions) (*Regenerated, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", recPath, err)
 	}
+	var styles *shifts.StyleSet
+	if shifts.NeedStyles([]string{m.Shift.Spec}) {
+		dir := o.StyleImages
+		if dir == "" {
+			dir = recordedStyles(m.Shift.Params)
+		}
+		if styles, err = LoadStyles(dir, m.Seed, 0, 0); err != nil {
+			return nil, err
+		}
+	}
 	sh, err := shifts.New(spec, shifts.Env{Seed: m.Seed, Classes: len(m.Classes), TintTableSize: o.TintTableSize, FrostTextures: o.FrostTextures,
-		LoadImage: func(p string) (*image.RGBA, error) { return imageio.Load(p, 0, 0) }})
+		Styles: styles, LoadImage: func(p string) (*image.RGBA, error) { return imageio.Load(p, 0, 0) }})
 	if err != nil {
 		return nil, err
 	}
@@ -155,4 +171,21 @@ func Regenerate(o RegenerateOptions) (*Regenerated, error) {
 	}
 	res.Match = res.SHA256 == rec.SHA256
 	return res, nil
+}
+
+// recordedStyles is the --style-images value a style-image shift's recorded parameters
+// name: the folder, or GeneratedStyles for "generated:SEED"; empty when they name none.
+func recordedStyles(params []byte) string {
+	var p struct {
+		Styles struct {
+			Source string `json:"source"`
+		} `json:"styles"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return ""
+	}
+	if strings.HasPrefix(p.Styles.Source, "generated:") {
+		return GeneratedStyles
+	}
+	return p.Styles.Source
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -34,6 +35,7 @@ type jobSpec struct {
 	ShardImages    int      `json:"shard_images,omitempty"`
 	NoDedup        bool     `json:"no_dedup,omitempty"`
 	MaxPixels      int64    `json:"max_pixels"`
+	MaxFileBytes   int64    `json:"max_file_bytes"`
 	FollowSymlinks bool     `json:"follow_symlinks"`
 	FrostTextures  string   `json:"frost_textures"`
 	StyleImages    string   `json:"style_images,omitempty"`
@@ -77,14 +79,15 @@ func newJobSpec(o *Options, plan *Plan) (*jobSpec, error) {
 		Generator: "shiftgen " + Version, Shifts: specs, Seed: o.Seed, TintTableSize: o.TintTableSize,
 		Preprocess: string(o.Preprocess), Format: string(o.Format), Quality: o.Quality, Layout: string(o.Layout),
 		FFCVImage: o.FFCVImage, ShardImages: o.ShardImages, NoDedup: o.NoDedup,
-		MaxPixels: o.MaxPixels, FollowSymlinks: o.FollowSymlinks, FrostTextures: o.FrostTextures,
+		MaxPixels: o.MaxPixels, MaxFileBytes: o.MaxFileBytes, FollowSymlinks: o.FollowSymlinks, FrostTextures: o.FrostTextures,
 		StyleImages: o.StyleImages, StyleDigest: o.styleDigest,
 		Codec: o.Codec.Name(), Source: o.SourceName, InputFiles: n, InputDigest: hex.EncodeToString(h.Sum(nil)),
 		Shard: o.Shard.String(),
 	}, nil
 }
 
-// diff lists the fields in which a and b differ, for people.
+// diff lists the fields in which a and b differ, for people. Fields a's JSON lacks (a
+// description written before they existed) are not compared.
 func (a *jobSpec) diff(b *jobSpec) []string {
 	am, bm := map[string]any{}, map[string]any{}
 	ab, _ := json.Marshal(a)
@@ -111,10 +114,78 @@ func (a *jobSpec) diff(b *jobSpec) []string {
 	return d
 }
 
+// beyondManifest keeps the fields of a job that no manifest holds: the input and how it
+// is read, and, unless the shift's recorded parameters hold it (tableInParams), the tint
+// table's size (pad's tint uses the table without recording its size).
+func (a *jobSpec) beyondManifest(tableInParams bool) *jobSpec {
+	b := &jobSpec{Layout: a.Layout, MaxPixels: a.MaxPixels, MaxFileBytes: a.MaxFileBytes,
+		FollowSymlinks: a.FollowSymlinks, InputFiles: a.InputFiles, InputDigest: a.InputDigest}
+	if !tableInParams {
+		b.TintTableSize = a.TintTableSize
+	}
+	return b
+}
+
+// finishedDiff lists how the finished dataset of shift si, in dir, differs from the one
+// this run would write. Its manifest gives the shift (spec and every parameter, so the
+// tint table, frost textures and style images it used), the seed, preprocessing, format,
+// quality, codec, source, generator and classes; the job its run recorded in run.json
+// (job, nil when there is none) gives the rest: the input's files, the layout, the
+// limits, --follow-symlinks and the tint table's size. The run's other shifts and its
+// shard are not compared: a dataset does not depend on them.
+func (ex *execution) finishedDiff(si int, dir string, job []byte) ([]string, error) {
+	m, err := manifests.ReadManifest(filepath.Join(dir, manifests.ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("resume %s: %w; rerun without --resume and with --force to start over", dir, err)
+	}
+	want, err := ex.template(si)
+	if err != nil {
+		return nil, err
+	}
+	var d []string
+	differ := func(name string, was, now any) {
+		x, _ := json.Marshal(was)
+		y, _ := json.Marshal(now)
+		if !bytes.Equal(x, y) {
+			d = append(d, fmt.Sprintf("%s was %s, now %s", name, x, y))
+		}
+	}
+	differ("generator", m.Generator.Name+" "+m.Generator.Version, want.Generator.Name+" "+want.Generator.Version)
+	if m.Shift.Spec != want.Shift.Spec {
+		differ("shift", m.Shift.Spec, want.Shift.Spec)
+	} else {
+		var was, now any
+		json.Unmarshal(m.Shift.Params, &was)
+		json.Unmarshal(want.Shift.Params, &now)
+		differ("params", was, now)
+	}
+	differ("seed", m.Seed, want.Seed)
+	differ("preprocess", m.Preprocess, want.Preprocess)
+	differ("format", m.Format, want.Format)
+	if m.Format == want.Format {
+		differ("quality", m.Quality, want.Quality)
+	}
+	differ("codec", m.Codec, want.Codec)
+	differ("source", m.Source, want.Source)
+	if !slices.Equal(m.Classes, want.Classes) {
+		d = append(d, "the input's classes changed")
+	}
+	if job != nil {
+		var prev jobSpec
+		if err := json.Unmarshal(job, &prev); err != nil {
+			return nil, fmt.Errorf("resume %s: the job description in its %s is damaged (%v); rerun without --resume and with --force to start over", dir, manifests.RunFile, err)
+		}
+		inParams := bytes.Contains(want.Shift.Params, []byte(`"tint_table_size"`))
+		d = append(d, prev.beyondManifest(inParams).diff(ex.spec.beyondManifest(inParams))...)
+	}
+	return d, nil
+}
+
 // open creates the Writer of every shift's dataset folder (checking, locking and
 // classifying it) and, for a resumed run, checks that the job is the one the journal was
 // written by. Datasets a previous run finished (it was killed while removing its
-// journals, say) are left as they are; when all are, the run is complete.
+// journals, say) are left as they are, once they are found to be the ones this run would
+// write; when all are, the run is complete.
 func (ex *execution) open() error {
 	o := ex.o
 	specJSON, err := json.MarshalIndent(ex.spec, "", "  ")
@@ -145,6 +216,15 @@ func (ex *execution) open() error {
 		}
 		switch w.State() {
 		case manifests.Complete:
+			d, err := ex.finishedDiff(si, w.Dir(), w.PreviousJob())
+			if err == nil && len(d) > 0 {
+				err = fmt.Errorf("cannot resume %s: it is a finished dataset made with other options or input: %s; rerun without --resume and with --force to replace it, or choose another --out", w.Dir(), strings.Join(d, "; "))
+			}
+			if err != nil {
+				w.Close()
+				ex.close()
+				return err
+			}
 			w.Close()
 			w = nil
 			ex.finished[si] = true

@@ -313,22 +313,3 @@ func corruptionTransforms() []TransformEntry {
 		},
 	}
 }
-
-// presets lists named groups of shifts, sorted by Presets.
-func presets() []Preset {
-	var common, extra []string
-	for _, c := range imagenetc.Catalogue() {
-		for s := 1; s <= 5; s++ {
-			spec := fmt.Sprintf("%s:severity=%d", c.Name, s)
-			if c.Common {
-				common = append(common, spec)
-			} else {
-				extra = append(extra, spec)
-			}
-		}
-	}
-	return []Preset{
-		{Name: "imagenet-c", Description: "the 15 ImageNet-C corruptions at severities 1-5", Specs: common},
-		{Name: "imagenet-c-extra", Description: "the 4 ImageNet-C validation corruptions (speckle-noise, gaussian-blur, spatter, saturate) at severities 1-5", Specs: extra},
-	}
-}

@@ -12,14 +12,17 @@ import (
 	"testing"
 )
 
-// readmeBlock is a fenced block of README.md with the paragraph just before it.
+// The cluster recipes live in pipeline/README.md; these tests keep them honest.
+const recipesReadme = "../../pipeline/README.md"
+
+// readmeBlock is a fenced block of a README with the paragraph just before it.
 type readmeBlock struct {
 	lang, before, body string
 }
 
 func readmeBlocks(t *testing.T) []readmeBlock {
 	t.Helper()
-	data, err := os.ReadFile("../../README.md")
+	data, err := os.ReadFile(recipesReadme)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +52,8 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 	return blocks
 }
 
-// TestReadmeJobScripts: the job scripts in the README are exactly the files the Slurm
-// test submits (testdata/slurm/*.sh), each shown once, after a paragraph naming it.
+// TestReadmeJobScripts: the job scripts in pipeline/README.md are exactly the files the
+// Slurm test submits (testdata/slurm/*.sh), each shown once, after a paragraph naming it.
 func TestReadmeJobScripts(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/slurm/*.sh")
 	if len(files) < 2 {
@@ -68,25 +71,26 @@ func TestReadmeJobScripts(t *testing.T) {
 			if b.lang == "bash" && strings.Contains(b.before, name) {
 				shown++
 				if b.body != string(want) {
-					t.Errorf("README's %s differs from the file; copy the file into the README", name)
+					t.Errorf("pipeline/README.md's %s differs from the file; copy the file into it", name)
 				}
 			}
 		}
 		if shown != 1 {
-			t.Errorf("README shows %s %d times, want once (a bash block after a paragraph naming it)", name, shown)
+			t.Errorf("pipeline/README.md shows %s %d times, want once (a bash block after a paragraph naming it)", name, shown)
 		}
 	}
-	// No other job script hides in the README.
+	// No other job script hides there.
 	for _, b := range blocks {
 		if b.lang == "bash" && strings.Contains(b.body, "#SBATCH") && !strings.Contains(b.before, "testdata/slurm/") {
-			t.Errorf("README has a job script that is not one of testdata/slurm/*.sh:\n%s", b.body)
+			t.Errorf("pipeline/README.md has a job script that is not one of testdata/slurm/*.sh:\n%s", b.body)
 		}
 	}
 }
 
-// TestReadmeIndexedJob checks the README's Kubernetes Indexed Job against --shard auto:
-// with the manifest's --shards, the Job's completion indexes 0..completions−1 map one to
-// one onto shards 1..N of N = completions, and no other index is accepted.
+// TestReadmeIndexedJob checks the Kubernetes Indexed Job of pipeline/README.md against
+// --shard auto: with the manifest's --shards, the Job's completion indexes
+// 0..completions−1 map one to one onto shards 1..N of N = completions, and no other
+// index is accepted.
 func TestReadmeIndexedJob(t *testing.T) {
 	var manifest string
 	for _, b := range readmeBlocks(t) {
@@ -95,7 +99,7 @@ func TestReadmeIndexedJob(t *testing.T) {
 		}
 	}
 	if manifest == "" {
-		t.Fatal("README has no Indexed Job manifest")
+		t.Fatal("pipeline/README.md has no Indexed Job manifest")
 	}
 	field := func(name string) int {
 		m := regexp.MustCompile(`(?m)^\s*` + name + `:\s*(\d+)\s*$`).FindStringSubmatch(manifest)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,4 +179,133 @@ func numpyPython() string {
 		}
 	}
 	return ""
+}
+
+// snapshot maps every file under dir (run.json included) to its bytes.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			out[rel] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestResumeFinishedDataset: --resume on a finished dataset compares it with the
+// command, as a resume of an interrupted run does, and refuses (changing nothing) when
+// the command would write other bytes: other options recorded in the manifest, options
+// and input only the job in run.json records, and, for a merged dataset (no run.json),
+// what its manifest holds. The same command, or one that only adds or drops other
+// shifts, finds it complete.
+func TestResumeFinishedDataset(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "in")
+	naturalTree(t, root, []string{"a", "b", "c"}, 3)
+	out := t.TempDir()
+	base := []string{"generate", "--in", root, "--out", out, "--quiet", "--tint-table-size", "1000"}
+	gen := func(extra ...string) (int, string) {
+		t.Helper()
+		code, _, stderr := naturalRun(t, append(append([]string{}, base...), extra...)...)
+		return code, stderr
+	}
+	if code, stderr := gen("--shift", "vflip", "--shift", "spurious-tint", "--shift", "pad:tint=true"); code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	before := snapshot(t, out)
+	unchanged := func(what string) {
+		t.Helper()
+		after := snapshot(t, out)
+		if len(after) != len(before) {
+			t.Fatalf("%s: %d files, before %d", what, len(after), len(before))
+		}
+		for k, v := range before {
+			if after[k] != v {
+				t.Fatalf("%s changed %s", what, k)
+			}
+		}
+	}
+	for _, c := range []struct {
+		extra []string
+		want  []string // in the message, in this order
+	}{
+		{[]string{"--shift", "vflip", "--seed", "1"},
+			[]string{"cannot resume " + filepath.Join(out, "vflip") + ": it is a finished dataset made with other options or input: seed was 0, now 1; rerun without --resume and with --force"}},
+		{[]string{"--shift", "vflip", "--format", "png"}, []string{`: format was "jpeg", now "png"; rerun`}},
+		{[]string{"--shift", "vflip", "--quality", "90"}, []string{`: quality was 95, now 90; rerun`}},
+		{[]string{"--shift", "vflip", "--preprocess", "none"}, []string{`: preprocess was "paper", now "none"; rerun`}},
+		// Recorded only in the job in run.json.
+		{[]string{"--shift", "vflip", "--max-pixels", "1000"}, []string{`: max_pixels was 100000000, now 1000; rerun`}},
+		{[]string{"--shift", "vflip", "--follow-symlinks"}, []string{`: follow_symlinks was false, now true; rerun`}},
+		// The tint table: one of the shift's parameters, or (pad's tint) only in the job.
+		{[]string{"--shift", "spurious-tint", "--tint-table-size", "999"},
+			[]string{filepath.Join(out, "spurious-tint") + `: it is a finished dataset`, `params was {"alpha":0.25,"p":0.5,"tint_table_size":1000}, now {"alpha":0.25,"p":0.5,"tint_table_size":999}; rerun`}},
+		{[]string{"--shift", "pad:tint=true", "--tint-table-size", "999"},
+			[]string{filepath.Join(out, "pad_tint-true") + `: it is a finished dataset made with other options or input: tint_table_size was 1000, now 999; rerun`}},
+		// Several at once, each named.
+		{[]string{"--shift", "vflip", "--seed", "2", "--format", "png", "--max-file-bytes", "5000"},
+			[]string{`seed was 0, now 2; format was "jpeg", now "png"; max_file_bytes was 1073741824, now 5000; rerun`}},
+	} {
+		code, stderr := gen(append(c.extra, "--resume")...)
+		if code != 1 {
+			t.Errorf("--resume %v: exit %d, want 1: %s", c.extra, code, stderr)
+		}
+		rest := stderr
+		for _, w := range c.want {
+			k := strings.Index(rest, w)
+			if k < 0 {
+				t.Errorf("--resume %v: the message lacks %q: %s", c.extra, w, stderr)
+				break
+			}
+			rest = rest[k+len(w):]
+		}
+		unchanged(fmt.Sprintf("--resume %v", c.extra))
+	}
+	// The same command, and one with only some of its shifts, find the datasets complete.
+	for _, extra := range [][]string{{"--shift", "vflip", "--shift", "spurious-tint", "--shift", "pad:tint=true"}, {"--shift", "vflip"}} {
+		if code, stderr := gen(append(extra, "--resume")...); code != 0 || !strings.Contains(stderr, "already complete") {
+			t.Errorf("--resume %v: exit %d: %s", extra, code, stderr)
+		}
+		unchanged(fmt.Sprintf("--resume %v", extra))
+	}
+	// A changed input: a file added to a class.
+	tinyPNG(t, filepath.Join(root, "b", "extra.png"), 7)
+	if code, stderr := gen("--shift", "vflip", "--resume"); code != 1 || !strings.Contains(stderr, ": the input changed (files added, removed or modified since the first run); input_files was 9, now 10; rerun") {
+		t.Errorf("--resume after the input changed: exit %d: %s", code, stderr)
+	}
+	unchanged("--resume after the input changed")
+
+	// A merged dataset has no run.json: its manifest is compared.
+	merged := t.TempDir()
+	for _, k := range []string{"1/2", "2/2"} {
+		if code, _, stderr := naturalRun(t, "generate", "--in", root, "--out", merged, "--shift", "vflip", "--quiet", "--shard", k); code != 0 {
+			t.Fatalf("shard %s: exit %d: %s", k, code, stderr)
+		}
+	}
+	if code, _, stderr := naturalRun(t, "merge", filepath.Join(merged, "vflip")); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(merged, "vflip", manifests.RunFile)); !os.IsNotExist(err) {
+		t.Fatalf("a merged dataset has a run.json (%v): the manifest-only comparison is not tested", err)
+	}
+	code, _, stderr := naturalRun(t, "generate", "--in", root, "--out", merged, "--shift", "vflip", "--quiet", "--resume", "--seed", "3")
+	if code != 1 || !strings.Contains(stderr, "finished dataset made with other options or input: seed was 0, now 3; rerun") {
+		t.Errorf("--resume --seed 3 of a merged dataset: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = naturalRun(t, "generate", "--in", root, "--out", merged, "--shift", "vflip", "--quiet", "--resume")
+	if code != 0 || !strings.Contains(stderr, "already complete") {
+		t.Errorf("--resume of a merged dataset: exit %d: %s", code, stderr)
+	}
 }

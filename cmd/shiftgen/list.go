@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shiftgen/shiftgen/pipeline"
 	"github.com/shiftgen/shiftgen/shifts"
 )
 
@@ -123,7 +124,7 @@ func listShort(w io.Writer, entries []shifts.Entry, presets []shifts.Preset) err
 		row(e.Name, string(e.Kind), e.Description)
 	}
 	for _, p := range presets {
-		row(p.Name, "preset", fmt.Sprintf("%d shifts: %s", len(p.Specs), p.Description))
+		row(p.Name, "preset", fmt.Sprintf("%d %s: %s", len(p.Specs), plural(len(p.Specs), "shift", "shifts"), p.Description))
 	}
 	_, err := fmt.Fprintln(w, "\nParameters, defaults and severity tables: shiftgen list NAME [NAME ...]")
 	return err
@@ -189,16 +190,27 @@ func exampleValue(p shifts.Param) string {
 	return strconv.FormatFloat(p.Min, 'g', -1, 64)
 }
 
-// listPreset prints one preset in full.
+// listPreset prints one preset in full: what it is for, then each shift it expands to
+// with its kind and the folder it writes under OUT.
 func listPreset(w io.Writer, p shifts.Preset) {
-	fmt.Fprintf(w, "%s (preset of %d shifts)\n", p.Name, len(p.Specs))
+	fmt.Fprintf(w, "%s (preset of %d %s)\n", p.Name, len(p.Specs), plural(len(p.Specs), "shift", "shifts"))
 	for _, l := range wrap(p.Description, listWidth-2) {
 		fmt.Fprintln(w, "  "+l)
 	}
 	fmt.Fprintln(w)
-	for _, l := range wrap(strings.Join(p.Specs, ", "), listWidth-2) {
-		fmt.Fprintln(w, "  "+l)
+	rows := [][]string{{"SHIFT", "KIND", "WRITES"}}
+	for _, spec := range p.Specs {
+		kind := "?"
+		if e, _, err := shifts.Resolve(spec); err == nil {
+			kind = string(e.Kind)
+		}
+		dir, err := pipeline.DirName(spec)
+		if err != nil {
+			dir = "?"
+		}
+		rows = append(rows, []string{spec, kind, "OUT/" + dir + "/"})
 	}
+	table(w, rows)
 	fmt.Fprintf(w, "\n  e.g. --shift %s\n", p.Name)
 }
 
@@ -268,4 +280,12 @@ func cut(s string, width int) string {
 		return strings.TrimRight(string(r)[:i], " ,;:") + "…"
 	}
 	return string(r) + "…"
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

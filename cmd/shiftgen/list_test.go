@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/shifts"
 )
 
@@ -118,4 +120,62 @@ func TestListText(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "did you mean night?") {
 		t.Errorf("list nigth: exit %d: %s", code, stderr)
 	}
+}
+
+// TestListAndRunPaperPresets: `list paper` shows every shift of the suite with its kind
+// and folder, and `generate --shift paper-main` on the embedded sample writes Figure 4's
+// four datasets, with the parameters the paper uses in their manifests.
+func TestListAndRunPaperPresets(t *testing.T) {
+	code, out, _ := naturalRun(t, "list", "paper")
+	if code != 0 {
+		t.Fatalf("list paper: exit %d", code)
+	}
+	for _, row := range [][]string{
+		{"spurious-tint:p=0.9", "in-support", "OUT/spurious-tint_p-0.9/"},
+		{"label-shift:p=0.15", "in-support", "OUT/label-shift_p-0.15/"},
+		{"unseen-tint", "out-of-support", "OUT/unseen-tint/"},
+		{"vflip", "out-of-support", "OUT/vflip/"},
+	} {
+		if !strings.Contains(out, "\n  "+strings.Join(row, "  ")) && !containsFields(out, row) {
+			t.Errorf("list paper lacks the row %v:\n%s", row, out)
+		}
+	}
+	if !strings.HasPrefix(out, "paper (preset of 12 shifts)\n") {
+		t.Errorf("list paper:\n%s", out)
+	}
+	outDir := t.TempDir()
+	code, stdout, stderr := naturalRun(t, "generate", "--out", outDir, "--shift", "paper-main", "--quiet", "--tint-table-size", "100")
+	if code != 0 {
+		t.Fatalf("generate paper-main: exit %d: %s", code, stderr)
+	}
+	want := map[string]map[string]float64{"spurious-tint_p-0.5": {"p": 0.5, "alpha": 0.25}, "label-shift_p-0.2": {"p": 0.2},
+		"unseen-tint": {"alpha": 0.25}, "vflip": {}}
+	for dir, params := range want {
+		m, err := manifests.ReadManifest(filepath.Join(outDir, dir, manifests.ManifestFile))
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", dir, err, stdout)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(m.Shift.Params, &got); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range params {
+			if got[k] != v {
+				t.Errorf("%s records %s = %v, want %v", dir, k, got[k], v)
+			}
+		}
+	}
+	if n := strings.Count(stdout, "manifest.json"); n != 4 {
+		t.Errorf("generate paper-main wrote %d datasets:\n%s", n, stdout)
+	}
+}
+
+// containsFields reports whether some line of out has exactly the fields row.
+func containsFields(out string, row []string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Join(strings.Fields(l), " ") == strings.Join(row, " ") {
+			return true
+		}
+	}
+	return false
 }

@@ -32,6 +32,9 @@ func mergeCommand() *cli.Command {
 					fmt.Fprintf(os.Stderr, "shiftgen: %s: an earlier merge had written every file; removed what was left of its work folder\n", dir)
 				}
 				fmt.Fprintf(c.App.Writer, "%s\t%d shards\t%d images\t%s\n", res.Dir, res.Shards, res.Images, res.Manifest)
+				for _, w := range res.Warnings {
+					fmt.Fprintf(os.Stderr, "shiftgen: warning: %s: %s\n", res.Dir, w)
+				}
 				skipped += res.Skipped
 			}
 			// As after a run in one process: written, but with inputs skipped.

@@ -29,6 +29,7 @@ func regenerateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing --out file"},
 			&cli.IntFlag{Name: "tint-table-size", Usage: "the generate run's --tint-table-size (default: its default)"},
 			&cli.StringFlag{Name: "frost-textures", Usage: "the generate run's --frost-textures"},
+			&cli.StringFlag{Name: "style-images", Usage: "the generate run's --style-images `DIR` (default: the folder, or the generated styles, the manifest records)"},
 		},
 		Action: func(c *cli.Context) error {
 			in := c.String("in")
@@ -48,6 +49,7 @@ func regenerateCommand() *cli.Command {
 				Manifest: c.String("manifest"), Index: c.Int("index"), Distribution: c.String("distribution"),
 				Split: c.String("split"), In: in, Out: c.String("out"), Force: c.Bool("force"),
 				TintTableSize: c.Int("tint-table-size"), FrostTextures: c.String("frost-textures"),
+				StyleImages: c.String("style-images"),
 			})
 			if err != nil {
 				return err

@@ -175,3 +175,64 @@ func TestRegenerateEmbeddedSample(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, msg)
 	}
 }
+
+// TestRegenerateStyleImages: images of the style-image shifts are made again from the
+// style images their manifest records (a folder, or the generated styles of the
+// embedded sample) without --style-images; another folder gives other bytes (exit 4).
+func TestRegenerateStyleImages(t *testing.T) {
+	root := bigTree(t, 2, 3)
+	styles := bigTree(t, 1, 4)
+	out := t.TempDir()
+	code, msg := runSelf(t, "generate", "--in", root, "--out", out, "--quiet", "--style-images", styles,
+		"--shift", "fda", "--shift", "spurious-colour-transfer")
+	if code != 0 {
+		t.Fatalf("generate: exit %d\n%s", code, msg)
+	}
+	sample := t.TempDir()
+	if code, msg := runSelf(t, "generate", "--out", sample, "--quiet", "--shift", "histogram-match:severity=3"); code != 0 {
+		t.Fatalf("generate from the embedded sample: exit %d\n%s", code, msg)
+	}
+	for _, c := range []struct {
+		dir, dist string
+		extra     []string
+	}{
+		{filepath.Join(out, "fda"), "shifted", []string{"--in", root}},
+		{filepath.Join(out, "spurious-colour-transfer"), "reference", []string{"--in", root}},
+		{filepath.Join(sample, "histogram-match_severity-3"), "shifted", nil},
+	} {
+		recs, err := manifests.ReadRecordsFile(filepath.Join(c.dir, manifests.RecordsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The last record of the distribution that drew a style image.
+		var rec *manifests.Record
+		for _, r := range recs {
+			if r.Distribution == c.dist && r.Fields["style_image"] != nil {
+				rec = r
+			}
+		}
+		if rec == nil {
+			t.Fatalf("%s: no %s record with a style image", c.dir, c.dist)
+		}
+		file := filepath.Join(t.TempDir(), "x.jpg")
+		args := append([]string{"regenerate", "--manifest", filepath.Join(c.dir, manifests.ManifestFile),
+			"--index", strconv.Itoa(rec.Index), "--distribution", c.dist, "--out", file}, c.extra...)
+		code, msg := runSelf(t, args...)
+		if code != 0 || !strings.Contains(msg, "match\t") {
+			t.Fatalf("regenerate %s: exit %d\n%s", c.dir, code, msg)
+		}
+		got, _ := os.ReadFile(file)
+		want, _ := os.ReadFile(filepath.Join(c.dir, filepath.FromSlash(rec.Path)))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("regenerate %s: the file differs from %s", c.dir, rec.Path)
+		}
+	}
+	// Other style images: another image, and exit 4.
+	other := bigTree(t, 1, 4)
+	os.Remove(filepath.Join(other, "c00", "im000.png"))
+	code, msg = runSelf(t, "regenerate", "--manifest", filepath.Join(out, "fda", manifests.ManifestFile), "--index", "4",
+		"--in", root, "--style-images", other, "--out", filepath.Join(t.TempDir(), "x.jpg"))
+	if code != exitVerify || !strings.Contains(msg, "mismatch") {
+		t.Fatalf("regenerate with other style images: exit %d\n%s", code, msg)
+	}
+}

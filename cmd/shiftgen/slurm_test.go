@@ -17,10 +17,10 @@ import (
 	"github.com/shiftgen/shiftgen/manifests"
 )
 
-// The tests in this file submit the README's job scripts (testdata/slurm/*.sh) to a real
-// Slurm cluster. `make test-slurm` starts a one-node cluster (.ci/slurm-cluster.sh), then
-// runs them with SHIFTGEN_SLURM=1, SLURM_CONF and SHIFTGEN_BIN (the built bin/shiftgen)
-// set; elsewhere they skip.
+// The tests in this file submit the job scripts of pipeline/README.md
+// (testdata/slurm/*.sh) to a real Slurm cluster. `make test-slurm` starts a one-node
+// cluster (.ci/slurm-cluster.sh), then runs them with SHIFTGEN_SLURM=1, SLURM_CONF and
+// SHIFTGEN_BIN (the built bin/shiftgen) set; elsewhere they skip.
 
 // slurmShifts are the shifts the tests generate (the job script's default list).
 var slurmShifts = []string{"spurious-tint", "vflip", "night:severity=3"}
@@ -326,7 +326,7 @@ func shardFiles(t *testing.T, ref string, k, n int) (paths []string, sizes []int
 	return paths, sizes
 }
 
-// TestSlurmArray runs the README's job array and merge job on Slurm with the embedded
+// TestSlurmArray runs the recipes' job array and merge job on Slurm with the embedded
 // sample: task 1's shiftgen is SIGKILLed mid-run and requeued, task 2 fails once (its
 // files may not grow past a limit, as on a full disk) and is requeued, and the merge
 // job, held by afterok on the array, waits for both. Every step is checked through
@@ -367,7 +367,7 @@ func TestSlurmArray(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The README's recipe: the array, then the merge job held until it has succeeded.
+	// The recipe: the array, then the merge job held until it has succeeded.
 	jobEnv := []string{"IN=", "OUT=" + out}
 	array := s.sbatch(jobEnv, "--array=0-3", "--cpus-per-task=1", "--output=logs/array-%A_%a.out", "../../testdata/slurm/array.sh")
 	merge := s.sbatch(jobEnv, "--dependency=afterok:"+array, "--output=logs/merge-%j.out", "../../testdata/slurm/merge.sh")

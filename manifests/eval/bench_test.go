@@ -21,7 +21,7 @@ func BenchmarkEvalCSV(b *testing.B) {
 	for _, m := range models {
 		writeCSV(b, f, m, filepath.Join(preds, m.name+".csv"))
 	}
-	cfg := Config{Manifest: manifest, Predictions: []string{preds}, Baselines: []string{"model0*"}, Workers: 2}
+	cfg := Config{Manifests: []string{manifest}, Predictions: []string{preds}, Baselines: []string{"model0*"}, Workers: 2}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -61,6 +61,9 @@ type Dataset struct {
 	classID map[string]int32
 	// fields lists the sampled fields the evaluated records have.
 	fields map[string]bool
+	// refOnly marks a dataset loaded as a reference for others: only its reference
+	// images (or, without any, all its images) are kept.
+	refOnly bool
 	// rootOrder[d] lists distribution d's images in ImageFolder order (see npyOrder),
 	// computed once, when a .npy file needs it.
 	rootOnce  sync.Once
@@ -72,6 +75,47 @@ type Dataset struct {
 // records file must hold the count and have the SHA-256 the manifest gives. workers
 // goroutines decode records (0: all cores, see manifests.WorkerCount).
 func LoadDataset(ctx context.Context, manifestPath, split string, by []string, workers int) (*Dataset, error) {
+	return loadDataset(ctx, manifestPath, loadOptions{split: split, by: by, workers: workers})
+}
+
+// loadRole says which records of a dataset are scored.
+type loadRole int
+
+const (
+	// roleBoth: the reference and the shifted images of the split, both required.
+	roleBoth loadRole = iota
+	// roleScored: the shifted images of the split (required) and the reference images if
+	// any; a reference from elsewhere stands in for missing ones.
+	roleScored
+	// roleReference: the reference images of the split only, or every image of the split
+	// when the dataset has no reference image (an index of clean images); the other
+	// records are known, so that predictions for them are ignored.
+	roleReference
+)
+
+// loadOptions configure loadDataset.
+type loadOptions struct {
+	split   string
+	by      []string
+	workers int
+	role    loadRole
+	// lenientBy accepts a --by field that no record has (a dataset of a catalogue that
+	// lacks it, or a reference); single-dataset runs refuse it.
+	lenientBy bool
+}
+
+// hasImages reports whether m counts images of distribution dist in split.
+func hasImages(m *manifests.Manifest, dist, split string) bool {
+	for _, c := range m.Counts {
+		if c.Distribution == dist && c.Split == split && c.Images > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func loadDataset(ctx context.Context, manifestPath string, o loadOptions) (*Dataset, error) {
+	split, by := o.split, o.by
 	m, err := manifests.ReadManifest(manifestPath)
 	if err != nil {
 		return nil, err
@@ -94,6 +138,10 @@ func LoadDataset(ctx context.Context, manifestPath, split string, by []string, w
 		classID:      map[string]int32{},
 		fields:       map[string]bool{},
 	}
+	// keepAll: a reference without reference images (an index of clean images) is
+	// scored whole.
+	keepAll := o.role == roleReference && !hasImages(m, "reference", split)
+	d.refOnly = o.role == roleReference
 	for _, c := range m.Classes {
 		d.classID[c.Name] = int32(c.Label)
 	}
@@ -112,7 +160,7 @@ func LoadDataset(ctx context.Context, manifestPath, split string, by []string, w
 	defer f.Close()
 	line := 0
 	// Without --by only the fields scoring needs are decoded.
-	ro := manifests.ReadOptions{Workers: workers, Light: len(by) == 0, Want: &m.Records}
+	ro := manifests.ReadOptions{Workers: o.workers, Light: len(by) == 0, Want: &m.Records}
 	err = manifests.ReadRecords(ctx, f, d.recordsPath, ro, func(r *manifests.Record) error {
 		line++
 		if r.Label < 0 || r.Label >= len(m.Classes) {
@@ -125,7 +173,7 @@ func LoadDataset(ctx context.Context, manifestPath, split string, by []string, w
 		if (r.In != nil) != d.packed {
 			return fmt.Errorf("%s:%d: record %s is %s a container, but the manifest says the images are %s", d.recordsPath, line, r.Locator(), map[bool]string{true: "inside", false: "not inside"}[r.In != nil], map[bool]string{true: "in containers", false: "image files"}[d.packed])
 		}
-		if r.Split != split {
+		if r.Split != split || (d.refOnly && !keepAll && r.Distribution != "reference") {
 			h := fnv.New64a()
 			h.Write([]byte(p))
 			d.other[h.Sum64()] = struct{}{}
@@ -182,14 +230,25 @@ func LoadDataset(ctx context.Context, manifestPath, split string, by []string, w
 	for _, im := range d.images {
 		n[im.dist]++
 	}
-	for i, c := range n {
-		if c == 0 {
-			return nil, fmt.Errorf("%s: no %s record of split %q, so there is nothing to compare; pass --split with a split both distributions hold", d.recordsPath, distNames[i], split)
+	switch o.role {
+	case roleBoth:
+		for i, c := range n {
+			if c == 0 {
+				hint := ""
+				if i == distRef {
+					hint = "; a dataset without reference images (such as one written with --layout imagenet-c) needs --reference with a dataset that holds them"
+				}
+				return nil, fmt.Errorf("%s: no %s record of split %q, so there is nothing to compare; pass --split with a split both distributions hold%s", d.recordsPath, distNames[i], split, hint)
+			}
+		}
+	case roleScored:
+		if n[distShift] == 0 {
+			return nil, fmt.Errorf("%s: no shifted record of split %q, so there is nothing to score; pass --split with a split the shifted distribution holds, or give this dataset as --reference", d.recordsPath, split)
 		}
 	}
 	d.binValues(fields, nums)
 	for fi, name := range by {
-		if len(d.byNames[fi]) == 0 {
+		if len(d.byNames[fi]) == 0 && !o.lenientBy {
 			return nil, fmt.Errorf("--by %s: no record of split %q has a field %q; the records have %s", name, split, fields[fi].name, strings.Join(d.fieldNames(), ", "))
 		}
 	}

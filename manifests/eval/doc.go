@@ -13,8 +13,14 @@
 //
 // Run ties these together for the shiftgen eval command; Report.Write renders the result
 // as a table, CSV, Markdown or JSON (a stable contract), and Plot draws the figure a paper
-// would show. Logreg reproduces the paper's logistic-regression picture through
-// the same code.
+// would show. RunShifts scores many datasets in one run, each prediction file read once
+// (one folder per dataset, or files covering several), with reference images from
+// another dataset where a dataset has none (Config.Reference); its ShiftsReport
+// summarises each group's ER per shift and per kind of shift, draws small multiples and
+// the mean ER per shift by kind, and, for ImageNet-C corruptions, gives the corruption
+// errors, mCE and relative mCE normalised by AlexNet's published errors (ImageNetC).
+// Evaluate picks Run or RunShifts. Logreg reproduces the paper's logistic-regression
+// picture through the same code.
 //
 // Everything is deterministic for a given seed: every random draw comes from a generator
 // local to the call, keyed by the seed and the subset being evaluated, and results are

@@ -29,7 +29,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := newPredSet(d, "m")
 		s.files = []string{"fuzz.csv"}
-		if err := s.readCSV(bytes.NewReader(data)); err == nil {
+		if err := readCSV(bytes.NewReader(data), s); err == nil {
 			for _, p := range s.pred {
 				if p < -1 || int(p) >= len(d.Manifest.Classes) {
 					t.Fatalf("prediction %d out of range accepted", p)
@@ -47,7 +47,7 @@ func FuzzReadJSONL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := newPredSet(d, "m")
 		s.files = []string{"fuzz.jsonl"}
-		if err := s.readJSONL(bytes.NewReader(data)); err == nil {
+		if err := readJSONL(bytes.NewReader(data), s); err == nil {
 			for _, p := range s.pred {
 				if p < -1 || int(p) >= len(d.Manifest.Classes) {
 					t.Fatalf("prediction %d out of range accepted", p)
@@ -76,6 +76,48 @@ func FuzzReadNPY(f *testing.F) {
 			for _, p := range s.pred {
 				if p < -1 || int(p) >= len(d.Manifest.Classes) {
 					t.Fatalf("prediction %d out of range accepted", p)
+				}
+			}
+		}
+	})
+}
+
+// FuzzReadCovering feeds arbitrary bytes to the reader of files covering several
+// datasets: it must route rows or return an error, never panic.
+func FuzzReadCovering(f *testing.F) {
+	dir := f.TempDir()
+	var paths []string
+	for _, n := range []string{"a/x", "b/x", "y"} {
+		paths = append(paths, testSet.write(f, filepath.Join(dir, n)))
+	}
+	preds := filepath.Join(dir, "m.csv")
+	mustWrite(f, preds, []byte("path,prediction\n"))
+	e, err := newEngine(Config{Manifests: paths, Predictions: []string{preds}}, paths, func(string) {})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var ds []*Dataset
+	for k := range paths {
+		d, err := e.load(context.Background(), k)
+		if err != nil {
+			f.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	f.Add([]byte("dataset,distribution,split,index,prediction\na/x,reference,val,0,1\ny,shifted,val,3,c02\n"))
+	f.Add([]byte("path,prediction\n" + filepath.Join(dir, "y", "reference/val/c00/img00000.png") + ",0\nb/x/shifted/val/c01/img00001.png,1\n"))
+	f.Add([]byte("path,prediction\nx/reference/val/c00/img00000.png,0\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := &coverReader{e: e, ds: ds, model: "m", sets: make([]*predSet, len(ds)), file: "fuzz.csv"}
+		if err := readCSV(bytes.NewReader(data), r); err == nil {
+			for _, s := range r.sets {
+				if s == nil {
+					continue
+				}
+				for _, p := range s.pred {
+					if p < -1 || int(p) >= len(s.d.Manifest.Classes) {
+						t.Fatalf("prediction %d out of range accepted", p)
+					}
 				}
 			}
 		}

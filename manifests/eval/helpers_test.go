@@ -23,6 +23,21 @@ type fakeSet struct {
 	shiftClasses int
 	// fields, when set, gives each record's sampled fields.
 	fields func(dist string, index, label int) map[string]any
+	// shift, when set, is the manifest's shift (default: fake-shift, in-support).
+	shift *manifests.Shift
+	// noRef leaves out the reference images (as the ImageNet-C layout does).
+	noRef bool
+	// names, when set, names class l (default className): datasets whose classes are
+	// in different orders match by name.
+	names func(l int) string
+}
+
+// name is class l's name in f.
+func (f fakeSet) name(l int) string {
+	if f.names != nil {
+		return f.names(l)
+	}
+	return className(l)
 }
 
 // label is image index i's label: classes interleave in index order, so that index
@@ -36,6 +51,8 @@ func (f fakeSet) label(dist string, i int) int {
 
 func (f fakeSet) n(dist, split string) int {
 	switch {
+	case f.noRef && dist == "reference":
+		return 0
 	case split == "train":
 		if dist == "reference" {
 			return f.nTrain
@@ -54,6 +71,11 @@ func imagePath(dist, split string, i, label int) string {
 	return fmt.Sprintf("%s/%s/%s/img%05d.png", dist, split, className(label), i)
 }
 
+// path is the dataset-relative path of image i of dist/split in f.
+func (f fakeSet) path(dist, split string, i int) string {
+	return fmt.Sprintf("%s/%s/%s/img%05d.png", dist, split, f.name(f.label(dist, i)), i)
+}
+
 // write writes manifest.json and records.jsonl into dir and returns the manifest path.
 func (f fakeSet) write(t testing.TB, dir string) string {
 	t.Helper()
@@ -65,8 +87,11 @@ func (f fakeSet) write(t testing.TB, dir string) string {
 		Shift:     manifests.Shift{Name: "fake-shift", Spec: "fake-shift:p=1", Kind: "in-support", Params: json.RawMessage(`{}`)},
 		Records:   manifests.FileRef{Name: manifests.RecordsFile},
 	}
+	if f.shift != nil {
+		m.Shift = *f.shift
+	}
 	for l := range f.classes {
-		m.Classes = append(m.Classes, manifests.Class{Label: l, Name: className(l)})
+		m.Classes = append(m.Classes, manifests.Class{Label: l, Name: f.name(l)})
 	}
 	for _, ds := range [][2]string{{"reference", "train"}, {"reference", "val"}, {"shifted", "val"}} {
 		n := f.n(ds[0], ds[1])
@@ -77,8 +102,8 @@ func (f fakeSet) write(t testing.TB, dir string) string {
 		for i := range n {
 			l := f.label(ds[0], i)
 			c.PerClass[l]++
-			r := &manifests.Record{Distribution: ds[0], Split: ds[1], Index: i, Label: l, Class: className(l),
-				Source: fmt.Sprintf("%s/x%05d.JPEG", className(l), i), Path: imagePath(ds[0], ds[1], i, l), Width: 8, Height: 8, Size: 100, SHA256: "00"}
+			r := &manifests.Record{Distribution: ds[0], Split: ds[1], Index: i, Label: l, Class: f.name(l),
+				Source: fmt.Sprintf("%s/x%05d.JPEG", f.name(l), i), Path: f.path(ds[0], ds[1], i), Width: 8, Height: 8, Size: 100, SHA256: "00"}
 			if f.fields != nil {
 				r.Fields = f.fields(ds[0], i, l)
 			}
@@ -95,6 +120,9 @@ func (f fakeSet) write(t testing.TB, dir string) string {
 	m.Records.Count, m.Records.SHA256 = count, sum
 	data, err := m.Marshal()
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, manifests.RecordsFile), recs.Bytes(), 0o644); err != nil {

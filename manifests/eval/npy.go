@@ -14,7 +14,8 @@ import (
 
 // npyRootOf picks the root a .npy file's rows follow: the first root whose Dir holds the
 // file, else a root without Dir, else the file's two parent folders if they read
-// DIST/SPLIT (as in preds/reference/val/model.npy).
+// DIST/SPLIT (as in preds/reference/val/model.npy), else the dataset's only root when
+// all its scored images are of one distribution.
 func (d *Dataset) npyRootOf(file string, roots []NPYRoot) (NPYRoot, error) {
 	var chosen *NPYRoot
 	clean := filepath.Clean(file)
@@ -39,6 +40,18 @@ func (d *Dataset) npyRootOf(file string, roots []NPYRoot) (NPYRoot, error) {
 		dist := filepath.Base(filepath.Dir(filepath.Dir(clean)))
 		if dist == "reference" || dist == "shifted" {
 			chosen = &NPYRoot{Distribution: dist, Split: split}
+		}
+	}
+	if chosen == nil {
+		// A dataset of one distribution (the ImageNet-C layout, an index) has one root.
+		var n [2]int
+		for _, im := range d.images {
+			n[im.dist]++
+		}
+		for di := range n {
+			if n[di] == len(d.images) {
+				chosen = &NPYRoot{Distribution: distNames[di], Split: d.Split}
+			}
 		}
 	}
 	if chosen == nil {

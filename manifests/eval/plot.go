@@ -90,6 +90,22 @@ func NewPlot(res *Result, title string) (*plot.Plot, error) {
 
 // newPlot is NewPlot, also returning the figure's legend placer.
 func newPlot(res *Result, title string) (*plot.Plot, *legendPlacer, error) {
+	return styledPlot(res, title, panelStyle{})
+}
+
+// panelStyle changes how styledPlot draws: the zero value draws NewPlot's figure.
+type panelStyle struct {
+	// colour, if set, gives a group's palette index (baselines take 0), so that
+	// several panels colour the groups alike; otherwise groups take the next index in
+	// order of appearance.
+	colour func(group string) int
+	// small draws a panel of small multiples: short axis labels, smaller text and
+	// markers, and no legend (the figure has one for all panels).
+	small bool
+}
+
+// styledPlot draws res as NewPlot does, in style st.
+func styledPlot(res *Result, title string, st panelStyle) (*plot.Plot, *legendPlacer, error) {
 	if len(res.Models) == 0 {
 		return nil, nil, fmt.Errorf("nothing to plot: no models")
 	}
@@ -98,6 +114,14 @@ func newPlot(res *Result, title string) (*plot.Plot, *legendPlacer, error) {
 	p.Title.Text = title
 	p.X.Label.Text = fmt.Sprintf("reference accuracy (%%, %s scale)", s)
 	p.Y.Label.Text = fmt.Sprintf("shifted accuracy (%%, %s scale)", s)
+	if st.small {
+		p.X.Label.Text, p.Y.Label.Text = "reference %", "shifted %"
+		p.Title.TextStyle.Font.Size = vg.Points(10)
+		for _, a := range []*plot.Axis{&p.X, &p.Y} {
+			a.Label.TextStyle.Font.Size = vg.Points(9)
+			a.Tick.Label.Font.Size = vg.Points(8)
+		}
+	}
 	p.X.Scale, p.Y.Scale = scaleNorm{s}, scaleNorm{s}
 	p.X.Tick.Marker, p.Y.Tick.Marker = percentTicks{s}, percentTicks{s}
 	p.Add(plotter.NewGrid())
@@ -181,14 +205,23 @@ func newPlot(res *Result, title string) (*plot.Plot, *legendPlacer, error) {
 	}
 	all := append([]*series{bs}, groups...)
 	for i, g := range all {
+		if len(g.pts) == 0 {
+			continue // small multiples draw every panel, baselines or not
+		}
 		sc, err := plotter.NewScatter(g.pts)
 		if err != nil {
 			return nil, nil, err
 		}
-		c := palette[i%len(palette)]
-		sc.Color = color.NRGBA{c.R, c.G, c.B, 0xc0}
-		sc.Shape = shapes[i%len(shapes)]
-		sc.Radius = vg.Points(3)
+		k := i
+		if st.colour != nil && i > 0 {
+			k = st.colour(g.name)
+		}
+		markerStyle(sc, k)
+		if st.small {
+			sc.Radius = vg.Points(2.2)
+			p.Add(sc)
+			continue
+		}
 		p.Add(sc)
 		name := fmt.Sprintf("%s (%d)", g.name, len(g.pts))
 		p.Legend.Add(name, sc)
@@ -201,6 +234,9 @@ func newPlot(res *Result, title string) (*plot.Plot, *legendPlacer, error) {
 	// are clipped to the axes when drawn.
 	p.X.Min, p.X.Max = x0, x1
 	p.Y.Min, p.Y.Max = y0, y1
+	if st.small {
+		return p, nil, nil
+	}
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	// The legend goes where it hides nothing: no point, no line, no band edge.
 	var obstacles plotter.XYs
@@ -211,6 +247,14 @@ func newPlot(res *Result, title string) (*plot.Plot, *legendPlacer, error) {
 	lp := &legendPlacer{obstacles: obstacles}
 	p.Add(lp)
 	return p, lp, nil
+}
+
+// markerStyle gives a scatter the colour and marker of palette index k.
+func markerStyle(sc *plotter.Scatter, k int) {
+	c := palette[k%len(palette)]
+	sc.Color = color.NRGBA{c.R, c.G, c.B, 0xc0}
+	sc.Shape = shapes[k%len(shapes)]
+	sc.Radius = vg.Points(3)
 }
 
 // SavePlots draws plots side by side, each PlotSize, into file (.png, .svg or .pdf,

@@ -132,7 +132,7 @@ func TestPlotFormats(t *testing.T) {
 	dir := t.TempDir()
 	manifest := testSet.write(t, dir)
 	preds := writePredictions(t, testSet, testModels, dir, "csv")
-	rep, err := Run(context.Background(), Config{Manifest: manifest, Predictions: []string{preds}, Baselines: []string{"base-*"}, By: []string{"label"}})
+	rep, err := Run(context.Background(), Config{Manifests: []string{manifest}, Predictions: []string{preds}, Baselines: []string{"base-*"}, By: []string{"label"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -347,11 +347,13 @@ func atoi(b []byte) (int, bool) {
 // columns are the positions of the known columns of a CSV header (-1: absent).
 type columns struct {
 	path, dist, split, index, sample, pred, label int
-	n                                             int
+	// dataset names the dataset of a row in a file covering several (see coverReader).
+	dataset int
+	n       int
 }
 
 func parseHeader(fields []string) (columns, error) {
-	c := columns{path: -1, dist: -1, split: -1, index: -1, sample: -1, pred: -1, label: -1, n: len(fields)}
+	c := columns{path: -1, dist: -1, split: -1, index: -1, sample: -1, pred: -1, label: -1, dataset: -1, n: len(fields)}
 	for i, f := range fields {
 		switch strings.ToLower(strings.TrimSpace(f)) {
 		case "path":
@@ -368,6 +370,8 @@ func parseHeader(fields []string) (columns, error) {
 			c.pred = i
 		case "label":
 			c.label = i
+		case "dataset":
+			c.dataset = i
 		}
 	}
 	if c.pred < 0 {
@@ -378,6 +382,18 @@ func parseHeader(fields []string) (columns, error) {
 	}
 	return c, nil
 }
+
+// rowSink takes the rows of a predictions file: a predSet (one dataset) or a
+// coverReader (several).
+type rowSink interface {
+	// header checks the columns a file's rows have.
+	header(c columns) error
+	// row handles one row's fields.
+	row(c columns, f [][]byte, line int) error
+}
+
+// header accepts any columns parseHeader accepts.
+func (s *predSet) header(columns) error { return nil }
 
 // row handles one row's fields: the image key, the prediction and the optional label.
 func (s *predSet) row(c columns, f [][]byte, line int) error {
@@ -462,7 +478,7 @@ func (l *lineReader) next() ([]byte, error) {
 // quoted field may hold commas, quotes (doubled) and line breaks. Rows without quotes
 // are split by a fast path; quoted rows, gathered over as many lines as their quotes
 // span, go through encoding/csv.
-func (s *predSet) readCSV(r io.Reader) error {
+func readCSV(r io.Reader, s rowSink) error {
 	lr := newLineReader(r)
 	var c columns
 	var fields [][]byte
@@ -505,6 +521,9 @@ func (s *predSet) readCSV(r io.Reader) error {
 				return atLine(1, "header: %w", herr)
 			}
 			if c, herr = parseHeader(h); herr != nil {
+				return atLine(1, "%w", herr)
+			}
+			if herr = s.header(c); herr != nil {
 				return atLine(1, "%w", herr)
 			}
 			continue
@@ -569,17 +588,18 @@ type jsonRow struct {
 	Sample       json.RawMessage `json:"sample"`
 	Prediction   json.RawMessage `json:"prediction"`
 	Label        json.RawMessage `json:"label"`
+	Dataset      *string         `json:"dataset"`
 }
 
 // readJSONL reads a JSONL predictions file: one object per line with "prediction" and
 // either "path" or "distribution", "split" and "index" (or "sample", for images in
 // containers).
-func (s *predSet) readJSONL(r io.Reader) error {
+func readJSONL(r io.Reader, s rowSink) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), MaxLine)
-	c := columns{path: 0, dist: -1, split: -1, index: -1, sample: -1, pred: 1, label: -1, n: 2}
-	ci := columns{path: -1, dist: 0, split: 1, index: 2, sample: -1, pred: 3, label: -1, n: 4}
-	cs := columns{path: -1, dist: 0, split: 1, index: -1, sample: 2, pred: 3, label: -1, n: 4}
+	c := columns{path: 0, dist: -1, split: -1, index: -1, sample: -1, pred: 1, label: -1, dataset: -1, n: 2}
+	ci := columns{path: -1, dist: 0, split: 1, index: 2, sample: -1, pred: 3, label: -1, dataset: -1, n: 4}
+	cs := columns{path: -1, dist: 0, split: 1, index: -1, sample: 2, pred: 3, label: -1, dataset: -1, n: 4}
 	line := 0
 	var f [][]byte
 	for sc.Scan() {
@@ -632,6 +652,13 @@ func (s *predSet) readJSONL(r io.Reader) error {
 			cols.label = len(f)
 			f = append(f, l)
 		}
+		if jr.Dataset != nil {
+			cols.dataset = len(f)
+			f = append(f, []byte(*jr.Dataset))
+		}
+		if err := s.header(cols); err != nil {
+			return atLine(line, "%w", err)
+		}
 		if err := s.row(cols, f, line); err != nil {
 			return err
 		}
@@ -680,6 +707,15 @@ func (d *Dataset) ReadPredictions(mf ModelFiles, roots []NPYRoot) (pred []int32,
 			return nil, 0, fmt.Errorf("%s: %w", file, err)
 		}
 	}
+	if err := s.complete(strings.Join(mf.Files, ", ")); err != nil {
+		return nil, 0, err
+	}
+	return s.pred, s.ignored, nil
+}
+
+// complete checks that every image has a prediction; files names the files read, for
+// the message.
+func (s *predSet) complete(files string) error {
 	missing, first := 0, -1
 	for i, p := range s.pred {
 		if p < 0 {
@@ -689,12 +725,13 @@ func (d *Dataset) ReadPredictions(mf ModelFiles, roots []NPYRoot) (pred []int32,
 			missing++
 		}
 	}
-	if missing > 0 {
-		im := d.images[first]
-		return nil, 0, fmt.Errorf("%s: model %s has no prediction for %d of the %d images of split %s (the first is %s, %s/%s index %d); predict every reference and shifted image of the split, and give one model's files the same name",
-			strings.Join(mf.Files, ", "), mf.Model, missing, len(s.pred), d.Split, im.path, distNames[im.dist], d.Split, im.index)
+	if missing == 0 {
+		return nil
 	}
-	return s.pred, s.ignored, nil
+	d := s.d
+	im := d.images[first]
+	return fmt.Errorf("%s: model %s has no prediction for %d of the %d images of split %s (the first is %s, %s/%s index %d); predict every reference and shifted image of the split, and give one model's files the same name",
+		files, s.model, missing, len(s.pred), d.Split, im.path, distNames[im.dist], d.Split, im.index)
 }
 
 func (s *predSet) readFile(file string, roots []NPYRoot) error {
@@ -705,9 +742,9 @@ func (s *predSet) readFile(file string, roots []NPYRoot) error {
 	defer f.Close()
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".csv":
-		return s.readCSV(f)
+		return readCSV(f, s)
 	case ".jsonl":
-		return s.readJSONL(f)
+		return readJSONL(f, s)
 	case ".npy":
 		root, err := s.d.npyRootOf(file, roots)
 		if err != nil {

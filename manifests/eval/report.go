@@ -230,6 +230,16 @@ func (r *Report) writeCSV(w io.Writer) error {
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
+	if err := cw.WriteAll(r.csvRows()); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvRows returns the CSV form's rows (without the header), subset by subset.
+func (r *Report) csvRows() [][]string {
+	var rows [][]string
 	for _, s := range r.subsets() {
 		f := s.res.Fit
 		fit := []string{string(f.Scale), fmtF(f.Slope), fmtF(f.Intercept), fmtF(f.R), strconv.Itoa(f.NBaselines)}
@@ -239,18 +249,13 @@ func (r *Report) writeCSV(w io.Writer) error {
 			row := []string{s.field, s.value, "model", m.Model, m.Group, strconv.FormatBool(m.Baseline), "",
 				fmtF(m.RefAcc), rl, rh, fmtF(m.ShiftAcc), sl, sh, fmtF(m.PredictedAcc),
 				fmtF(m.ER), fmtF(m.ERLow), fmtF(m.ERHigh), fmtP(m.BootLow), fmtP(m.BootHigh)}
-			if err := cw.Write(append(row, fit...)); err != nil {
-				return err
-			}
+			rows = append(rows, append(row, fit...))
 		}
 		for _, g := range s.res.Groups {
 			row := []string{s.field, s.value, "group", "", g.Group, "", strconv.Itoa(g.N),
 				"", "", "", "", "", "", "", fmtF(g.MeanER), fmtF(g.ERLow), fmtF(g.ERHigh), fmtP(g.BootLow), fmtP(g.BootHigh)}
-			if err := cw.Write(append(row, fit...)); err != nil {
-				return err
-			}
+			rows = append(rows, append(row, fit...))
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return rows
 }

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,9 +17,17 @@ import (
 // either from Manifest with Predictions or from Accuracies (a table); exactly one of
 // the two must be set.
 type Config struct {
-	// Manifest is a dataset's manifest.json; Predictions are files or folders of
-	// prediction files, one model per file stem (see FindPredictions).
-	Manifest    string
+	// Manifests name the datasets scored: manifest.json files, dataset folders, folders
+	// searched for datasets, or globs of any of these (see ExpandManifests). One
+	// dataset gives a Report (Run), several a ShiftsReport (RunShifts).
+	Manifests []string
+	// Reference is the manifest of the reference images for datasets that hold none of
+	// their own (the ImageNet-C layout, a natural shift indexed alone): a generated
+	// dataset's reference images, or every image of an index of clean images. Classes
+	// match by name.
+	Reference string
+	// Predictions are files or folders of prediction files, one model per file stem
+	// (see FindPredictions, and RunShifts for several datasets).
 	Predictions []string
 	// NPYRoots say which ImageFolder root .npy files follow ("DIST/SPLIT" or
 	// "DIR=DIST/SPLIT", see ParseNPYRoot).
@@ -47,6 +56,9 @@ type Config struct {
 	// seeds them.
 	Bootstrap int
 	Seed      uint64
+	// CEBaseline names the model whose ImageNet-C errors normalise everyone's
+	// corruption errors (mCE); "" means AlexNet's published errors (see AlexNetErrors).
+	CEBaseline string
 	// Title titles the report and plot; "" means the shift's spec and kind, or
 	// "REF-COL → SHIFT-COL" for a table.
 	Title string
@@ -67,6 +79,9 @@ type Report struct {
 	Shift *ShiftInfo `json:"shift,omitempty"`
 	// Split is the split scored (predictions only).
 	Split string `json:"split,omitempty"`
+	// Reference is the manifest whose images served as the reference, when they came
+	// from another dataset (Config.Reference).
+	Reference string `json:"reference,omitempty"`
 	// Units is how a table's accuracies were read (tables only).
 	Units     string `json:"units,omitempty"`
 	Bootstrap int    `json:"bootstrap,omitempty"`
@@ -81,6 +96,9 @@ type ShiftInfo struct {
 	Name string `json:"name"`
 	Spec string `json:"spec,omitempty"`
 	Kind string `json:"kind"`
+	// Params are the shift's parameters as its manifest records them (in a
+	// ShiftsReport's entries only), so that a sweep over a parameter can be drawn.
+	Params json.RawMessage `json:"params,omitempty"`
 }
 
 // Run evaluates cfg: it reads the accuracies, fits the baselines and computes every
@@ -144,86 +162,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Result = *res
 		return rep, nil
 	}
-	split := cfg.Split
-	if split == "" {
-		split = "val"
-	}
-	roots := make([]NPYRoot, 0, len(cfg.NPYRoots))
-	for _, r := range cfg.NPYRoots {
-		nr, _ := ParseNPYRoot(r)
-		roots = append(roots, nr)
-	}
-	d, err := LoadDataset(ctx, cfg.Manifest, split, cfg.By, cfg.Workers)
+	paths, err := ExpandManifests(cfg.Manifests)
 	if err != nil {
 		return nil, err
 	}
-	m := d.Manifest
-	rep.Shift = &ShiftInfo{Name: m.Shift.Name, Spec: m.Shift.Spec, Kind: m.Shift.Kind}
-	rep.Split = split
-	rep.Title = cfg.Title
-	if rep.Title == "" {
-		name := m.Shift.Spec
-		if name == "" {
-			name = m.Shift.Name
-		}
-		rep.Title = fmt.Sprintf("%s (%s)", name, m.Shift.Kind)
+	if len(paths) != 1 {
+		return nil, fmt.Errorf("--manifest names %d datasets; Run scores one (RunShifts scores several)", len(paths))
 	}
-	models, err := FindPredictions(cfg.Predictions, []string{cfg.Models})
+	e, err := newEngine(cfg, paths, warn)
 	if err != nil {
 		return nil, err
 	}
-	info, err := modelInfo(models, cfg.Models, sels, warn)
+	e.failFast = true
+	reps, err := e.run(ctx)
 	if err != nil {
 		return nil, err
 	}
-	preds, err := d.readAll(ctx, models, roots, cfg.Workers, warn)
-	if err != nil {
-		return nil, err
-	}
-	all, byCells := d.cells(warn)
-	score := func(c cell, key string) (*Result, []string, error) {
-		pts := make([]Point, len(models))
-		for i, mf := range models {
-			pts[i] = Point{Model: mf.Model, Group: info[i].Group, Baseline: info[i].Baseline, Ref: c.acc(d, preds[i], c.ref), Shift: c.acc(d, preds[i], c.shift)}
-		}
-		o := opt
-		o.Key = key
-		res, warns, err := Analyze(pts, o)
-		if err != nil {
-			return nil, nil, err
-		}
-		res.Images = &Images{Ref: len(c.ref), Shift: len(c.shift), Classes: c.classes, ClassMatched: c.matched}
-		return res, warns, nil
-	}
-	res, warns, err := score(all, "")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Manifest, err)
-	}
-	for _, w := range warns {
-		warn(w)
-	}
-	if all.matched {
-		warn(fmt.Sprintf("the shifted images cover %d classes: reference accuracy is computed on the reference images of those classes only (%d images)", all.classes, len(all.ref)))
-	}
-	rep.Result = *res
-	for _, f := range cfg.By {
-		for _, c := range byCells[f] {
-			key := f + "=" + c.value
-			r, _, err := score(c, key)
-			if err != nil {
-				warn(fmt.Sprintf("--by %s: skipped: %v", key, err))
-				continue
-			}
-			if rep.By == nil {
-				rep.By = map[string]map[string]*Result{}
-			}
-			if rep.By[f] == nil {
-				rep.By[f] = map[string]*Result{}
-			}
-			rep.By[f][c.value] = r
-		}
-	}
-	return rep, nil
+	return reps[0].Report, nil
 }
 
 // Validate checks the configuration's flags and their combinations without reading any
@@ -254,16 +209,16 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("--units %q: want auto, percent or fraction", cfg.Units)
 	}
 	switch {
-	case cfg.Manifest != "" && cfg.Accuracies != "":
+	case len(cfg.Manifests) > 0 && cfg.Accuracies != "":
 		return fmt.Errorf("give either --manifest with --predictions or --accuracies, not both")
 	case cfg.Accuracies != "":
-		if len(cfg.Predictions) > 0 || len(cfg.By) > 0 || cfg.Models != "" || len(cfg.NPYRoots) > 0 {
-			return fmt.Errorf("--predictions, --models, --npy-root and --by work with --manifest, not with --accuracies")
+		if len(cfg.Predictions) > 0 || len(cfg.By) > 0 || cfg.Models != "" || len(cfg.NPYRoots) > 0 || cfg.Reference != "" || cfg.CEBaseline != "" {
+			return fmt.Errorf("--predictions, --models, --npy-root, --by, --reference and --ce-baseline work with --manifest, not with --accuracies")
 		}
 		if cfg.RefCol == "" || cfg.ShiftCol == "" {
 			return fmt.Errorf("--accuracies needs --ref-col and --shift-col: the columns holding the reference and shifted accuracies")
 		}
-	case cfg.Manifest == "":
+	case len(cfg.Manifests) == 0:
 		return fmt.Errorf("nothing to evaluate: give --manifest OUT/SHIFT/manifest.json with --predictions, or --accuracies TABLE.csv with --ref-col and --shift-col")
 	default:
 		if len(cfg.Predictions) == 0 {
@@ -323,12 +278,13 @@ func modelInfo(models []ModelFiles, modelsCSV string, sels []Selector, warn func
 	return out, nil
 }
 
-// readAll reads every model's predictions with up to workers files at once. Results are
-// stored by model index, so the outcome does not depend on which file finishes first;
-// on errors the one of the first model (in name order) is returned: a model's error
-// does not stop the others, so that the first one is always known.
-func (d *Dataset) readAll(ctx context.Context, models []ModelFiles, roots []NPYRoot, workers int, warn func(string)) ([][]int32, error) {
-	preds := make([][]int32, len(models))
+// readAll reads every model's predictions with up to workers files at once and keeps
+// which images each predicted right. Results are stored by model index, so the outcome
+// does not depend on which file finishes first; on errors the one of the first model
+// (in name order) is returned: a model's error does not stop the others, so that the
+// first one is always known.
+func (d *Dataset) readAll(ctx context.Context, models []ModelFiles, roots []NPYRoot, workers int, warn func(string)) ([]hits, error) {
+	out := make([]hits, len(models))
 	ignored := make([]int, len(models))
 	errs := make([]error, len(models))
 	g, gctx := errgroup.WithContext(ctx)
@@ -338,7 +294,11 @@ func (d *Dataset) readAll(ctx context.Context, models []ModelFiles, roots []NPYR
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			preds[i], ignored[i], errs[i] = d.ReadPredictions(models[i], roots)
+			var pred []int32
+			pred, ignored[i], errs[i] = d.ReadPredictions(models[i], roots)
+			if errs[i] == nil {
+				out[i] = newHits(d, pred)
+			}
 			return nil
 		})
 	}
@@ -356,106 +316,16 @@ func (d *Dataset) readAll(ctx context.Context, models []ModelFiles, roots []NPYR
 	}
 	for i, n := range ignored {
 		if n > 0 {
-			warn(fmt.Sprintf("%s: %d predictions for images of other splits than %s ignored", strings.Join(models[i].Files, ", "), n, d.Split))
+			warn(fmt.Sprintf("%s: %d predictions for images %s ignored", strings.Join(models[i].Files, ", "), n, d.notScored()))
 		}
 	}
-	return preds, nil
+	return out, nil
 }
 
-// cell is a subset of the evaluated images: reference and shifted image ids, the
-// reference class-matched to the shifted images' classes.
-type cell struct {
-	field, value string
-	ref, shift   []int32
-	classes      int
-	matched      bool
-}
-
-// acc counts a model's correct predictions over ids.
-func (c cell) acc(d *Dataset, pred []int32, ids []int32) Acc {
-	k := 0
-	for _, id := range ids {
-		if pred[id] == d.images[id].label {
-			k++
-		}
+// notScored describes the images of the dataset that are not scored, for notes.
+func (d *Dataset) notScored() string {
+	if d.refOnly {
+		return fmt.Sprintf("other than the reference images of split %s (the dataset serves as reference)", d.Split)
 	}
-	return Count(k, len(ids))
-}
-
-// classMatch fills c.ref from the candidates whose label some shifted image of c has.
-func (d *Dataset) classMatch(c *cell, refs []int32) {
-	k := len(d.Manifest.Classes)
-	inShift := make([]bool, k)
-	for _, id := range c.shift {
-		if l := d.images[id].label; !inShift[l] {
-			inShift[l] = true
-			c.classes++
-		}
-	}
-	for _, id := range refs {
-		if inShift[d.images[id].label] {
-			c.ref = append(c.ref, id)
-		}
-	}
-	c.matched = len(c.ref) < len(refs)
-}
-
-// cells builds the overall subset and, for each --by field, one subset per value. A
-// distribution none of whose images has the field (such as a support split computed on
-// shifted images only) enters every value's subset whole.
-func (d *Dataset) cells(warn func(string)) (cell, map[string][]cell) {
-	var refs, shifts []int32
-	for i, im := range d.images {
-		if im.dist == distRef {
-			refs = append(refs, int32(i))
-		} else {
-			shifts = append(shifts, int32(i))
-		}
-	}
-	all := cell{shift: shifts}
-	d.classMatch(&all, refs)
-	by := map[string][]cell{}
-	for fi, f := range d.By {
-		vals := d.byVal[fi]
-		var has [2]bool
-		var lacking [2]int
-		for i, im := range d.images {
-			if vals[i] >= 0 {
-				has[im.dist] = true
-			} else {
-				lacking[im.dist]++
-			}
-		}
-		for di := range has {
-			if has[di] && lacking[di] > 0 {
-				warn(fmt.Sprintf("--by %s: %d %s images lack the field and are left out of every %s subset", f, lacking[di], distNames[di], f))
-			}
-		}
-		for _, vid := range sortValues(d.byNames[fi]) {
-			c := cell{field: f, value: d.byNames[fi][vid]}
-			var r []int32
-			for i, im := range d.images {
-				in := !has[im.dist] || vals[i] == int32(vid)
-				if !in {
-					continue
-				}
-				if im.dist == distRef {
-					r = append(r, int32(i))
-				} else {
-					c.shift = append(c.shift, int32(i))
-				}
-			}
-			d.classMatch(&c, r)
-			if len(c.shift) == 0 || len(c.ref) == 0 {
-				what := "no shifted image has this value"
-				if len(c.shift) > 0 {
-					what = "no reference image of the shifted images' classes has this value"
-				}
-				warn(fmt.Sprintf("--by %s=%s: skipped: %s", f, c.value, what))
-				continue
-			}
-			by[f] = append(by[f], c)
-		}
-	}
-	return all, by
+	return "of other splits than " + d.Split
 }

@@ -51,7 +51,7 @@ func TestFormatsAgree(t *testing.T) {
 	for _, format := range []string{"csv", "jsonl", "npy"} {
 		preds := writePredictions(t, testSet, testModels, dir, format)
 		var warns []string
-		cfg := Config{Manifest: manifest, Predictions: []string{preds}, Baselines: []string{"base-*"}, Workers: 3,
+		cfg := Config{Manifests: []string{manifest}, Predictions: []string{preds}, Baselines: []string{"base-*"}, Workers: 3,
 			Bootstrap: 100, Seed: 1, Warn: func(s string) { warns = append(warns, s) }}
 		if format == "npy" {
 			cfg.NPYRoots = []string{filepath.Join(preds, "logits") + "=shifted/val"}
@@ -140,7 +140,7 @@ func TestDeterministicWorkers(t *testing.T) {
 	preds := writePredictions(t, testSet, testModels, dir, "csv")
 	var first []byte
 	for _, w := range []int{1, 2, 7, 1} {
-		rep, err := Run(context.Background(), Config{Manifest: manifest, Predictions: []string{preds}, Baselines: []string{"base-*"}, Workers: w, Bootstrap: 50, Seed: 9})
+		rep, err := Run(context.Background(), Config{Manifests: []string{manifest}, Predictions: []string{preds}, Baselines: []string{"base-*"}, Workers: w, Bootstrap: 50, Seed: 9})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func TestByAndClassMatch(t *testing.T) {
 	models := []fakeModel{{"b1", 10, 4}, {"b2", 20, 9}, {"b3", 30, 14}, {"b4", 40, 20}, {"p", 25, 18}}
 	preds := writePredictions(t, f, models, dir, "csv")
 	var warns []string
-	rep, err := Run(context.Background(), Config{Manifest: manifest, Predictions: []string{preds}, Baselines: []string{"b?"},
+	rep, err := Run(context.Background(), Config{Manifests: []string{manifest}, Predictions: []string{preds}, Baselines: []string{"b?"},
 		By: []string{"parity", "support"}, Warn: func(s string) { warns = append(warns, s) }})
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +233,7 @@ func TestByAndClassMatch(t *testing.T) {
 		t.Errorf("by.support.in = %+v", d)
 	}
 	// Unknown field.
-	_, err = Run(context.Background(), Config{Manifest: manifest, Predictions: []string{preds}, Baselines: []string{"b?"}, By: []string{"colour"}})
+	_, err = Run(context.Background(), Config{Manifests: []string{manifest}, Predictions: []string{preds}, Baselines: []string{"b?"}, By: []string{"colour"}})
 	if err == nil || !strings.Contains(err.Error(), "parity") || !strings.Contains(err.Error(), "support") {
 		t.Errorf("--by colour: err = %v, want the fields listed", err)
 	}
@@ -270,7 +270,7 @@ func TestModelsCSV(t *testing.T) {
 		{byCol, []string{"arch=v"}, 4, "A,B,C"},
 	} {
 		var warns []string
-		rep, err := Run(context.Background(), Config{Manifest: manifest, Predictions: []string{preds}, Models: c.models, Baselines: c.sel, Warn: func(s string) { warns = append(warns, s) }})
+		rep, err := Run(context.Background(), Config{Manifests: []string{manifest}, Predictions: []string{preds}, Models: c.models, Baselines: c.sel, Warn: func(s string) { warns = append(warns, s) }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestModelsCSV(t *testing.T) {
 	}
 	// A models.csv inside the predictions folder is not a model.
 	inside := write(filepath.Join(filepath.Base(preds), "models.csv"), "model,group\nbase-a,scratch\nbase-b,scratch\nbase-c,scratch\n")
-	rep, err := Run(context.Background(), Config{Manifest: manifest, Predictions: []string{preds}, Models: inside})
+	rep, err := Run(context.Background(), Config{Manifests: []string{manifest}, Predictions: []string{preds}, Models: inside})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +409,7 @@ func TestBadInput(t *testing.T) {
 			[]string{"dup.csv:3:", "listed twice", "line 2"}},
 		{"wrong split", Config{Predictions: []string{good}, Split: "test"},
 			[]string{"records.jsonl", `split "test"`, "--split"}},
-		{"both sources", Config{Manifest: manifest, Predictions: []string{good}, Accuracies: "x.csv"},
+		{"both sources", Config{Manifests: []string{manifest}, Predictions: []string{good}, Accuracies: "x.csv"},
 			[]string{"not both"}},
 		{"empty predictions folder", Config{Predictions: []string{t.TempDir()}},
 			[]string{"no .csv, .jsonl or .npy"}},
@@ -418,7 +418,7 @@ func TestBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := c.cfg
 			if cfg.Accuracies == "" {
-				cfg.Manifest = manifest
+				cfg.Manifests = []string{manifest}
 			}
 			if cfg.Baselines == nil && c.name != "no baselines at all" {
 				cfg.Baselines = []string{"base-*"}
