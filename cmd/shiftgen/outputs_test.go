@@ -143,12 +143,13 @@ func treeBytes(dir string) int64 {
 // TestOutputsByteIdentical runs the real binary for every output kind, with images
 // shared between datasets, and wants the same files, byte for byte and link for link:
 // with 1 and 3 workers, as 3 shard processes joined by merge, and after processes killed
-// with SIGKILL at several points and resumed. Every result verifies.
+// with SIGKILL at several points and resumed (FFCV's jpg mode, the same sink as raw,
+// skips the kills). Every result verifies.
 func TestOutputsByteIdentical(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode")
 	}
-	root := splitTree(t, 3, 3)
+	root := splitTree(t, 2, 4)
 	shifts := []string{"--shift", "vflip", "--shift", "unseen-tint", "--shift", "night"}
 	datasets := []string{"vflip", "unseen-tint", "night"}
 	for _, kind := range outputKinds {
@@ -188,6 +189,9 @@ func TestOutputsByteIdentical(t *testing.T) {
 			}
 			sameDataset(t, "shards + merge", ref, sharded)
 
+			if kind.name == "ffcv-jpg" {
+				return // the FFCV sink again, with other bytes: resumed as ffcv-raw is
+			}
 			total := treeBytes(ref)
 			interrupted := 0
 			for _, frac := range []int64{0, 3, 6} {
