@@ -40,9 +40,10 @@ install: build
 	  *) echo "$(BINDIR) is not on your PATH; add it, e.g. in ~/.profile: export PATH=\"$(BINDIR):\$$PATH\"";; esac
 
 ## test: the whole test suite with the race detector (the codec this machine builds),
-## the README check included.
+## the README check included; cmd/shiftgen's end-to-end tests take several minutes on two
+## cores, beyond go test's default 10-minute limit.
 test:
-	$(GO) test -race -tags "$(TAGS)" $(PKGS)
+	$(GO) test -race -timeout 30m -tags "$(TAGS)" $(PKGS)
 
 ## readme-check: run the console examples of README.md and of the package READMEs in a
 ## fresh clone and compare what they print (cmd/shiftgen/readme_test.go says how).
@@ -52,7 +53,7 @@ readme-check:
 ## test-go-codec: the same suite forced onto the pure-Go codec, and the pipeline without
 ## its SIMD resampling passes.
 test-go-codec:
-	$(GO) test -race $(PKGS)
+	$(GO) test -race -timeout 30m $(PKGS)
 	$(GO) test -race -tags purego ./pipeline/...
 
 ## test-slurm: the Slurm job array of pipeline/README.md (testdata/slurm/*.sh) run for real on a

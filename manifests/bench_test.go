@@ -45,7 +45,7 @@ func BenchmarkPerFile(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			if _, err := s.Put(path(i)[1:], data); err != nil {
+			if _, err := s.Put(0, Image{Name: path(i)[1:], Data: data}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -25,11 +25,12 @@ type Journal struct {
 	// skip taken; broken is set at a skip line that cannot be read.
 	peekEnd, taken int64
 	broken         bool
-	// last is the last record read; mark the positions and record of the last Mark.
-	last     *Record
+	// last[i] is the last record read from stream i; mark the positions and records
+	// of the last Mark.
+	last     []*Record
 	mark     []int64
 	markSkip int64
-	markLast *Record
+	markLast []*Record
 }
 
 // ReadJournal opens the journal from its start. A missing journal file reads as empty.
@@ -37,7 +38,7 @@ func (w *Writer) ReadJournal() (*Journal, error) {
 	if w.state != Resumed {
 		return nil, errors.New("internal error: ReadJournal on a writer that does not resume")
 	}
-	j := &Journal{w: w, mark: make([]int64, w.o.Streams)}
+	j := &Journal{w: w, mark: make([]int64, w.o.Streams), last: make([]*Record, w.o.Streams), markLast: make([]*Record, w.o.Streams)}
 	for i := range w.o.Streams {
 		lr, err := openLines(filepath.Join(w.work, streamFile(i)))
 		if err != nil {
@@ -65,7 +66,7 @@ func (j *Journal) Record(i int) (*Record, bool) {
 	if r.UnmarshalJSON(bytes.TrimSpace(line)) != nil {
 		return nil, false
 	}
-	j.last = &r
+	j.last[i] = &r
 	return &r, true
 }
 
@@ -102,12 +103,12 @@ func (j *Journal) Mark() {
 		j.mark[i] = s.off
 	}
 	j.markSkip = j.taken
-	j.markLast = j.last
+	copy(j.markLast, j.last)
 }
 
-// Check reports whether the image of a journaled record is intact.
-func (j *Journal) Check(r *Record) bool {
-	return j.w.sink == nil || j.w.sink.Check(placementOf(r))
+// Check reports whether the image of a record journaled in stream i is intact.
+func (j *Journal) Check(i int, r *Record) bool {
+	return j.w.sink == nil || j.w.sink.Check(i, placementOf(r))
 }
 
 // Close closes the journal's files.
@@ -133,10 +134,12 @@ func (w *Writer) Rewind(j *Journal) error {
 		return fmt.Errorf("resume %s: %w", w.dir, err)
 	}
 	if w.sink != nil {
-		var last *Placement
-		if j.markLast != nil {
-			p := placementOf(j.markLast)
-			last = &p
+		last := make([]*Placement, len(j.markLast))
+		for i, r := range j.markLast {
+			if r != nil {
+				p := placementOf(r)
+				last[i] = &p
+			}
 		}
 		return w.sink.Rewind(last)
 	}

@@ -29,7 +29,8 @@ type Manifest struct {
 	Seed int64 `json:"seed"`
 	// Preprocess names the preprocessing ("paper", "none", ...).
 	Preprocess string `json:"preprocess"`
-	// Format is the image format written ("jpeg" or "png"); empty for indexed datasets.
+	// Format is the image format written ("jpeg" or "png"; "raw" for FFCV's raw
+	// pixels); empty for indexed datasets.
 	Format string `json:"format,omitempty"`
 	// Quality is the JPEG quality (0 for PNG).
 	Quality int `json:"quality,omitempty"`
@@ -47,7 +48,48 @@ type Manifest struct {
 	Warnings []string `json:"warnings,omitempty"`
 	Extra    Extra    `json:"extra,omitempty"`
 	Shard    *ShardOf `json:"shard,omitempty"`
+	// Output says how images are stored when they are packed in container files; nil
+	// for a folder of image files (the default output, whose manifest has no such key).
+	Output *Output `json:"output,omitempty"`
 }
+
+// Output describes the container files of a dataset whose images are packed.
+type Output struct {
+	// Kind is "ffcv" (one .beton per distribution × split) or "webdataset" (tar shards).
+	Kind string `json:"kind"`
+	// Image is what an FFCV sample's image field holds: "raw" (pixels) or "jpg".
+	Image string `json:"image,omitempty"`
+	// PageSize is the .beton files' page size (FFCV).
+	PageSize int64 `json:"page_size,omitempty"`
+	// ShardImages is the number of samples per tar shard, the last one fewer
+	// (WebDataset).
+	ShardImages int `json:"shard_images,omitempty"`
+	// Shared maps each folder ("reference/val") whose images another dataset of the same
+	// run holds, byte for byte, to that dataset's folder relative to this one
+	// ("../vflip"): the records of that folder name the other dataset's containers.
+	Shared map[string]string `json:"shared,omitempty"`
+	// Containers lists the container files, in record order: this dataset's own with
+	// their size and SHA-256, and those of another dataset it shares (a path starting
+	// with "../", checked by that dataset's manifest) without. A shard's manifest lists
+	// none.
+	Containers []Container `json:"containers"`
+}
+
+// Container is one container file of a dataset.
+type Container struct {
+	// Path is the file, relative to the dataset folder.
+	Path string `json:"path"`
+	// Folder is the distribution and split whose images it holds ("reference/val").
+	Folder string `json:"folder"`
+	// Images is the number of samples in the file.
+	Images int `json:"images"`
+	// Size and SHA256 describe the whole file; absent for a shared file.
+	Size   int64  `json:"size,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Own reports whether the container belongs to this dataset (not shared from another).
+func (c Container) Own() bool { return !strings.HasPrefix(c.Path, "../") }
 
 // Extra holds optional, shift-specific summary values, keyed by name.
 type Extra map[string]any
@@ -212,6 +254,38 @@ func (m *Manifest) Validate() error {
 	}
 	if total != m.Records.Count {
 		return fmt.Errorf("counts add up to %d images but records.count is %d", total, m.Records.Count)
+	}
+	return m.Output.validate(m.Counts, m.Shard != nil)
+}
+
+// validate checks the output's kind and, unless shard (whose manifest lists no
+// containers), that its containers hold each folder's counted images.
+func (o *Output) validate(counts []Count, shard bool) error {
+	if o == nil {
+		return nil
+	}
+	if o.Kind != "ffcv" && o.Kind != "webdataset" {
+		return fmt.Errorf("output.kind %q is not ffcv or webdataset", o.Kind)
+	}
+	held := map[string]int{}
+	for _, c := range o.Containers {
+		if c.Path == "" || c.Images < 0 {
+			return fmt.Errorf("output.containers: an entry has no path or a negative image count")
+		}
+		held[c.Folder] += c.Images
+	}
+	if shard {
+		return nil
+	}
+	for _, c := range counts {
+		f := c.Distribution + "/" + c.Split
+		if held[f] != c.Images {
+			return fmt.Errorf("output.containers hold %d images of %s, but the counts say %d", held[f], f, c.Images)
+		}
+		delete(held, f)
+	}
+	for f := range held {
+		return fmt.Errorf("output.containers name the folder %s, which the counts do not have", f)
 	}
 	return nil
 }

@@ -148,6 +148,8 @@ func TestRecordsErrors(t *testing.T) {
 func FuzzParseManifest(f *testing.F) {
 	b, _ := sample().Marshal()
 	f.Add(b)
+	b, _ = packedSample().Marshal()
+	f.Add(b)
 	f.Add([]byte(`{"schema_version":1}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -173,6 +175,7 @@ func FuzzReadRecords(f *testing.F) {
 	w.Write(rec("shifted", "val", 0))
 	w.Close()
 	f.Add(buf.Bytes())
+	f.Add([]byte(`{"distribution":"reference","split":"val","index":0,"label":0,"class":"c","source":"s","path":"r-v-000000.tar","sample":3,"member":"000000003.jpg","width":1,"height":1,"size":1,"sha256":"ab"}` + "\n"))
 	f.Add([]byte("{}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		read := func(data []byte, workers int) ([]*Record, error) {
@@ -214,4 +217,99 @@ func FuzzReadRecords(f *testing.F) {
 			}
 		}
 	})
+}
+
+// packedSample is sample() stored in containers: reference/val in another dataset's
+// .beton, shifted/val in its own.
+func packedSample() *Manifest {
+	m := sample()
+	m.Format, m.Quality = "raw", 0
+	m.Output = &Output{Kind: "ffcv", Image: "raw", PageSize: 1 << 23, Shared: map[string]string{"reference/val": "../vflip"},
+		Containers: []Container{
+			{Path: "../vflip/reference/val.beton", Folder: "reference/val", Images: 3},
+			{Path: "shifted/val.beton", Folder: "shifted/val", Images: 2, Size: 1 << 24, SHA256: "cd"},
+		}}
+	return m
+}
+
+// TestOutputManifest: a folder dataset's manifest has no output key at all (its bytes
+// are those shiftgen always wrote); a packed one round-trips, says which containers are
+// its own, and must hold in its containers every image its counts count.
+func TestOutputManifest(t *testing.T) {
+	b, _ := sample().Marshal()
+	if bytes.Contains(b, []byte(`"output"`)) {
+		t.Fatalf("a folder manifest has an output key:\n%s", b)
+	}
+	m := packedSample()
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Output, m.Output) || got.Output.Containers[0].Own() || !got.Output.Containers[1].Own() {
+		t.Fatalf("output %+v", got.Output)
+	}
+	for name, edit := range map[string]func(o *Output){
+		"kind":          func(o *Output) { o.Kind = "zip" },
+		"fewer images":  func(o *Output) { o.Containers[1].Images = 1 },
+		"other folder":  func(o *Output) { o.Containers[1].Folder = "shifted/train" },
+		"no path":       func(o *Output) { o.Containers[0].Path = "" },
+		"missing files": func(o *Output) { o.Containers = o.Containers[:1] },
+	} {
+		m := packedSample()
+		edit(m.Output)
+		b, _ := m.Marshal()
+		if _, err := ParseManifest(b); err == nil || !strings.Contains(err.Error(), "output.") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestRecordPosition: an image inside a container is recorded with its sample (and
+// member) right after the path; a loose image's record has neither key, as records
+// always had; the light decoder reads the position too; malformed positions are refused.
+func TestRecordPosition(t *testing.T) {
+	r := rec("reference", "val", 4)
+	b, _ := r.MarshalJSON()
+	if bytes.Contains(b, []byte(`"sample"`)) || bytes.Contains(b, []byte(`"member"`)) || r.Locator() != r.Path {
+		t.Fatalf("a loose image's record: %s", b)
+	}
+	r.Path, r.In = "reference-val-000000.tar", &Position{Sample: 4, Member: "000000004.jpg"}
+	b, _ = r.MarshalJSON()
+	if !bytes.Contains(b, []byte(`"path":"reference-val-000000.tar","sample":4,"member":"000000004.jpg","width":256`)) {
+		t.Fatalf("record %s", b)
+	}
+	c, _ := r.MarshalContent()
+	if bytes.Contains(c, []byte(`"path"`)) || bytes.Contains(c, []byte(`"sample"`)) || bytes.Contains(c, []byte(`"member"`)) || !bytes.Contains(c, []byte(`"source":"dog/x.JPEG","width":256,"height":256,"size":1234,"sha256":"00ff","spurious":true`)) {
+		t.Fatalf("content %s", c)
+	}
+	for _, light := range []bool{false, true} {
+		var got Record
+		var err error
+		if light {
+			err = decodeLight(&got, b)
+		} else {
+			err = got.UnmarshalJSON(b)
+		}
+		if err != nil || got.In == nil || *got.In != *r.In || got.Locator() != "reference-val-000000.tar#000000004.jpg" {
+			t.Fatalf("light %v: %+v %v", light, got.In, err)
+		}
+	}
+	r.In = &Position{Sample: 17}
+	if r.Locator() != "reference-val-000000.tar#17" {
+		t.Fatalf("locator %s", r.Locator())
+	}
+	for _, bad := range []string{`"sample":-1`, `"sample":null`, `"sample":"3"`, `"member":"a.jpg"`, `"sample":1,"member":""`} {
+		line := strings.Replace(string(b), `"sample":4,"member":"000000004.jpg"`, bad, 1)
+		var got Record
+		if err := got.UnmarshalJSON([]byte(line)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+		if err := decodeLight(&got, []byte(line)); err == nil {
+			t.Errorf("light: %s accepted", bad)
+		}
+	}
 }

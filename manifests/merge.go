@@ -26,13 +26,18 @@ var shardName = regexp.MustCompile(`^shard-(\d+)-of-(\d+)$`)
 
 // MergeOptions configures Merge.
 type MergeOptions struct {
-	// Images is how the shards stored their images; nil means LooseFiles.
-	Images Images
+	// Images returns how the shards stored their images, given the first shard's
+	// manifest; nil means LooseFiles.
+	Images func(m *Manifest) (Images, error)
 	// SameJob lists how two shards' Job descriptions differ in anything but the shard
 	// itself (nil: no difference); nil compares them byte for byte.
 	SameJob func(a, b []byte) []string
 	// Command describes the merge in the lock; empty means the process's arguments.
 	Command string
+	// Finish, if set, is called once records.jsonl and manifest.json are written,
+	// before the work folder is removed: it writes the files derived from them (a merge
+	// stopped before it returns starts over when run again).
+	Finish func(dir string, m *Manifest) error
 }
 
 // MergeResult describes a merged dataset.
@@ -58,9 +63,6 @@ type MergeResult struct {
 // rerun starts over (temporary files of any earlier process are removed first); after,
 // it only finishes removing the work folder.
 func Merge(dir string, o MergeOptions) (*MergeResult, error) {
-	if o.Images == nil {
-		o.Images = LooseFiles{}
-	}
 	root := filepath.Join(dir, WorkDir)
 	mpath := filepath.Join(dir, ManifestFile)
 	if _, err := os.Stat(root); err != nil {
@@ -106,14 +108,28 @@ func Merge(dir string, o MergeOptions) (*MergeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	relocate, err := o.Images.Join(dir, shardDirs(root, total))
+	var images Images = LooseFiles{}
+	if o.Images != nil {
+		if images, err = o.Images(shards[1].Manifest); err != nil {
+			return nil, fmt.Errorf("merge %s: %w", dir, err)
+		}
+	}
+	var sp []ShardPart
+	for k, d := range shardDirs(root, total) {
+		part := ShardPart{Work: d}
+		for _, ref := range shards[k+1].Streams {
+			part.Counts = append(part.Counts, ref.Count)
+		}
+		sp = append(sp, part)
+	}
+	relocate, err := images.Join(dir, sp, m)
 	if err != nil {
 		return nil, fmt.Errorf("merge %s: %w", dir, err)
 	}
 	first := shards[1]
 	var parts []string
 	var want []FileRef
-	var owner []int
+	var owner, stream []int
 	for i := 0; i < first.Parts; i++ {
 		for k := 1; k <= total; k++ {
 			if len(shards[k].Streams) != first.Parts {
@@ -122,6 +138,7 @@ func Merge(dir string, o MergeOptions) (*MergeResult, error) {
 			parts = append(parts, filepath.Join(root, ShardOf{Index: k, Count: total}.workName(), streamFile(i)))
 			want = append(want, shards[k].Streams[i])
 			owner = append(owner, k)
+			stream = append(stream, i)
 		}
 	}
 	bad := func(i int) error {
@@ -132,7 +149,7 @@ func Merge(dir string, o MergeOptions) (*MergeResult, error) {
 	if relocate == nil {
 		ref, err = joinFiles(filepath.Join(dir, RecordsFile), parts, want, bad)
 	} else {
-		ref, err = joinRelocated(filepath.Join(dir, RecordsFile), parts, want, owner, relocate, bad)
+		ref, err = joinRelocated(filepath.Join(dir, RecordsFile), parts, want, owner, stream, relocate, bad)
 	}
 	if err != nil {
 		return nil, err
@@ -152,6 +169,11 @@ func Merge(dir string, o MergeOptions) (*MergeResult, error) {
 		return nil, err
 	}
 	reached("manifest written")
+	if o.Finish != nil {
+		if err := o.Finish(dir, m); err != nil {
+			return nil, fmt.Errorf("merge %s: %w", dir, err)
+		}
+	}
 	if err := w.removeWork(); err != nil {
 		return nil, fmt.Errorf("merge %s: %w", dir, err)
 	}
@@ -314,8 +336,9 @@ func SortSkips(s []Skip) []Skip {
 }
 
 // joinRelocated joins the parts like joinFiles, but rewrites every record's placement
-// through relocate (container formats, whose shards' offsets move when joined).
-func joinRelocated(path string, parts []string, want []FileRef, owner []int, relocate func(int, Placement) Placement, bad func(int) error) (FileRef, error) {
+// through relocate (container formats, whose shards' positions move when joined); part
+// i is stream stream[i] of shard owner[i].
+func joinRelocated(path string, parts []string, want []FileRef, owner, stream []int, relocate func(int, int, Placement) Placement, bad func(int) error) (FileRef, error) {
 	for i, p := range parts {
 		ref, err := hashFile(p)
 		if err != nil || ref.Count != want[i].Count || ref.SHA256 != want[i].SHA256 {
@@ -334,8 +357,8 @@ func joinRelocated(path string, parts []string, want []FileRef, owner []int, rel
 			return FileRef{}, bad(i)
 		}
 		err = ReadRecords(context.Background(), bufio.NewReader(f), p, ReadOptions{Workers: 1}, func(r *Record) error {
-			pl := relocate(owner[i]-1, placementOf(r))
-			r.Path, r.Size, r.SHA256 = pl.Path, pl.Size, pl.SHA256
+			pl := relocate(owner[i]-1, stream[i], placementOf(r))
+			r.Path, r.In, r.Size, r.SHA256 = pl.Path, pl.In, pl.Size, pl.SHA256
 			return rw.Write(r)
 		})
 		f.Close()

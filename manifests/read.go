@@ -24,9 +24,9 @@ type ReadOptions struct {
 	// Workers is the number of goroutines decoding lines (see WorkerCount); 1 decodes on
 	// the calling goroutine.
 	Workers int
-	// Light decodes only the fields scoring needs (distribution, split, index, label and
-	// path), checked as a full decoding checks them; the other fields stay empty and
-	// Fields nil. It is several times faster.
+	// Light decodes only the fields scoring needs (distribution, split, index, label,
+	// path, and the position of an image inside a container), checked as a full decoding
+	// checks them; the other fields stay empty and Fields nil. It is several times faster.
 	Light bool
 	// Want, if set, is the manifest's reference to the file: the bytes read must hold
 	// Want.Count records and have the SHA-256 Want.SHA256, or ReadRecords fails. The
@@ -243,11 +243,13 @@ func readParallel(ctx context.Context, r io.Reader, name string, workers int, li
 
 // lightRecord holds the record fields scoring needs.
 type lightRecord struct {
-	Distribution *string `json:"distribution"`
-	Split        *string `json:"split"`
-	Index        *int64  `json:"index"`
-	Label        *int64  `json:"label"`
-	Path         *Name   `json:"path"`
+	Distribution *string         `json:"distribution"`
+	Split        *string         `json:"split"`
+	Index        *int64          `json:"index"`
+	Label        *int64          `json:"label"`
+	Path         *Name           `json:"path"`
+	Sample       json.RawMessage `json:"sample"`
+	Member       json.RawMessage `json:"member"`
 }
 
 // decodeLight decodes the fields of lightRecord into rec, with the checks
@@ -275,7 +277,11 @@ func decodeLight(rec *Record, line []byte) error {
 	if *lr.Split == "" || *lr.Path == "" {
 		return fmt.Errorf("fields \"split\" and \"path\" must not be empty")
 	}
-	rec.Distribution, rec.Split, rec.Index, rec.Label, rec.Path = *lr.Distribution, *lr.Split, int(*lr.Index), int(*lr.Label), string(*lr.Path)
+	in, err := decodePosition(lr.Sample, lr.Member)
+	if err != nil {
+		return err
+	}
+	rec.Distribution, rec.Split, rec.Index, rec.Label, rec.Path, rec.In = *lr.Distribution, *lr.Split, int(*lr.Index), int(*lr.Label), string(*lr.Path), in
 	return nil
 }
 

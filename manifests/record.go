@@ -28,20 +28,36 @@ type Record struct {
 	Class string
 	// Source is the input file, relative to the source root.
 	Source string
-	// Path is the written file, relative to the dataset folder.
+	// Path is the written file, relative to the dataset folder: the image file, or the
+	// container file that holds the image (In says where).
 	Path string
+	// In, when set, places the image inside the container file Path (an FFCV .beton, a
+	// WebDataset shard); nil for an image file of its own, as every folder output has.
+	In *Position
 	// Width and Height are the written image's size in pixels.
 	Width, Height int
-	// Size is the written file's length in bytes.
+	// Size is the written image's length in bytes (inside a container: its payload's).
 	Size int64
-	// SHA256 is the hex SHA-256 of the written file.
+	// SHA256 is the hex SHA-256 of those bytes.
 	SHA256 string
 	// Fields are the shift's sampled values for this image.
 	Fields map[string]any
 }
 
-// fixed lists the record's fixed JSON keys in output order.
-var fixed = []string{"distribution", "split", "index", "label", "class", "source", "path", "width", "height", "size", "sha256"}
+// Position is where an image sits inside a container file.
+type Position struct {
+	// Sample is the image's position in its distribution × split's container order,
+	// from 0: its sample index in the .beton, or its rank over the WebDataset shards read
+	// in order (the order a loader loop yields, and the order of its records).
+	Sample int64
+	// Member is the image's member name in a WebDataset shard ("000000017.jpg"); empty
+	// in an FFCV .beton.
+	Member string
+}
+
+// fixed lists the record's fixed JSON keys in output order; sample and member are
+// written only for images inside containers.
+var fixed = []string{"distribution", "split", "index", "label", "class", "source", "path", "sample", "member", "width", "height", "size", "sha256"}
 
 func isFixed(k string) bool {
 	for _, f := range fixed {
@@ -53,7 +69,14 @@ func isFixed(k string) bool {
 }
 
 // MarshalJSON writes the fixed fields in a fixed order, then Fields sorted by key.
-func (r Record) MarshalJSON() ([]byte, error) {
+func (r Record) MarshalJSON() ([]byte, error) { return r.marshal(true) }
+
+// MarshalContent writes the record without the fields that say where the image is
+// stored (path, sample, member): what the image is, as a WebDataset sample's .json
+// member holds it, whose own place in the shard says where it is.
+func (r Record) MarshalContent() ([]byte, error) { return r.marshal(false) }
+
+func (r Record) marshal(place bool) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	put := func(k string, v any) error {
@@ -74,8 +97,21 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		b.Write(vb)
 		return nil
 	}
-	vals := []any{r.Distribution, r.Split, r.Index, r.Label, Name(r.Class), Name(r.Source), Name(r.Path), r.Width, r.Height, r.Size, r.SHA256}
+	var path, sample, member any
+	if place {
+		path = Name(r.Path)
+		if r.In != nil {
+			sample = r.In.Sample
+			if r.In.Member != "" {
+				member = Name(r.In.Member)
+			}
+		}
+	}
+	vals := []any{r.Distribution, r.Split, r.Index, r.Label, Name(r.Class), Name(r.Source), path, sample, member, r.Width, r.Height, r.Size, r.SHA256}
 	for i, k := range fixed {
+		if vals[i] == nil {
+			continue // the place of an image file of its own, or of any image (content)
+		}
 		if err := put(k, vals[i]); err != nil {
 			return nil, err
 		}
@@ -166,6 +202,11 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("fields \"split\" and \"path\" must not be empty")
 	}
 	out.Index, out.Label, out.Width, out.Height, out.Size = int(idx), int(label), int(w), int(h), size
+	in, err := decodePosition(m["sample"], m["member"])
+	if err != nil {
+		return err
+	}
+	out.In = in
 	for k, raw := range m {
 		if isFixed(k) {
 			continue
@@ -183,6 +224,42 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	}
 	*r = out
 	return nil
+}
+
+// Locator names the record's image uniquely within its dataset: its file, or its
+// container and place there, "reference/val.beton#17" (an FFCV sample) or
+// "reference-val-000000.tar#000000017.jpg" (a WebDataset member).
+func (r *Record) Locator() string {
+	switch {
+	case r.In == nil:
+		return r.Path
+	case r.In.Member != "":
+		return r.Path + "#" + r.In.Member
+	}
+	return r.Path + "#" + strconv.FormatInt(r.In.Sample, 10)
+}
+
+// decodePosition reads the optional sample and member fields (raw JSON, nil when
+// absent): both absent is an image file of its own; a member needs a sample.
+func decodePosition(sample, member json.RawMessage) (*Position, error) {
+	if sample == nil {
+		if member != nil {
+			return nil, fmt.Errorf("field \"member\" needs a \"sample\" (the image's position in its container)")
+		}
+		return nil, nil
+	}
+	var p Position
+	if string(bytes.TrimSpace(sample)) == "null" || json.Unmarshal(sample, &p.Sample) != nil || p.Sample < 0 {
+		return nil, fmt.Errorf("field \"sample\" must be a non-negative integer")
+	}
+	if member != nil {
+		v, err := ParseName(member)
+		if err != nil || v == "" {
+			return nil, fmt.Errorf("field \"member\" must be a non-empty string")
+		}
+		p.Member = v
+	}
+	return &p, nil
 }
 
 // Field returns the record's value of any field, fixed or sampled, as a string for

@@ -101,6 +101,7 @@ type Writer struct {
 	streams   []*stream
 	skips     *stream
 	lastFlush time.Time
+	sharing   Sharing
 	begun     bool
 	finished  bool
 	done      bool
@@ -186,8 +187,8 @@ func Create(o WriterOptions) (*Writer, error) {
 	if err == nil && w.state == Complete {
 		w.prevJob = finishedJob(w.dir)
 	}
-	if err == nil && o.Images != nil && w.state != Complete {
-		w.sink, err = o.Images.Sink(w.dir, w.work, w.state == Resumed)
+	if err == nil && w.state == Resumed {
+		err = w.openSink() // Rewind needs it before Begin
 	}
 	if err != nil {
 		if w.madeWork && o.Shard == nil {
@@ -198,6 +199,16 @@ func Create(o WriterOptions) (*Writer, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// openSink opens the Images' sink, if any.
+func (w *Writer) openSink() error {
+	if w.o.Images == nil || w.sink != nil {
+		return nil
+	}
+	var err error
+	w.sink, err = w.o.Images.Sink(SinkOptions{Dir: w.dir, Work: w.work, Resume: w.state == Resumed, Shard: w.o.Shard != nil})
+	return err
 }
 
 // classify finds the folder's State or refuses it.
@@ -282,10 +293,11 @@ func finishedJob(dir string) []byte {
 	return run.Job
 }
 
-// Begin prepares the folder and opens the record streams. A Fresh writer empties the
-// folder (keeping the lock) or, for a shard, its own work folder, and records the Job;
-// a Resumed one removes the temporary files a killed run left (for a shard only in its
-// own work folder: the other shards may be writing theirs).
+// Begin prepares the folder and opens the record streams and the image sink. A Fresh
+// writer empties the folder (keeping the lock) or, for a shard, its own work folder,
+// and records the Job; a Resumed one (whose sink Create opened, for Rewind) removes the
+// temporary files a killed run left (for a shard only in its own work folder: the other
+// shards may be writing theirs).
 func (w *Writer) Begin() error {
 	if w.begun || w.state == Complete {
 		return errors.New("internal error: Begin twice, or on a complete dataset")
@@ -312,6 +324,10 @@ func (w *Writer) Begin() error {
 		if err := RemoveTemps(w.work); err != nil {
 			return fmt.Errorf("resume %s: %w", w.dir, err)
 		}
+	}
+	// A fresh sink opens in the folder just emptied.
+	if err := w.openSink(); err != nil {
+		return err
 	}
 	if !w.o.Journal {
 		af, err := CreateAtomic(filepath.Join(w.dir, RecordsFile), Durable)
@@ -353,29 +369,42 @@ func openStream(path string) (*stream, error) {
 	return &stream{path: path, f: f}, nil
 }
 
-// Put stores one image's encoded bytes under name (see CheckName) through the sink and
-// returns what Add needs to commit it. It is safe to call from several goroutines;
-// data is not kept after Put returns.
-func (w *Writer) Put(name string, data []byte) (Staged, error) {
+// Put stores one image of stream i through the sink (its name is checked with
+// CheckName) and returns what Add needs to commit it. It is safe to call from several
+// goroutines; img.Data is not kept after Put returns.
+func (w *Writer) Put(i int, img Image) (Staged, error) {
 	if w.sink == nil {
 		return Staged{}, fmt.Errorf("internal error: %s has no image sink", w.dir)
 	}
-	if err := CheckName(name); err != nil {
+	if err := CheckName(img.Name); err != nil {
 		return Staged{}, fmt.Errorf("output %s: image %w", w.dir, err)
 	}
-	return w.sink.Put(name, data)
+	return w.sink.Put(i, img)
 }
 
 // Add appends a record to stream i. With img it first commits the image and sets the
-// record's path, size and sha256 from where the image was placed. Add is called from
-// one goroutine, in record order.
+// record's path, position, size and sha256 from where the image was placed. Add is
+// called from one goroutine, in record order.
 func (w *Writer) Add(i int, rec *Record, img *Staged) error {
 	if img != nil {
 		p, err := w.sink.Commit(*img)
 		if err != nil {
 			return err
 		}
-		rec.Path, rec.Size, rec.SHA256 = p.Path, p.Size, p.SHA256
+		rec.Path, rec.In, rec.Size, rec.SHA256 = p.Path, p.In, p.Size, p.SHA256
+		switch img.Shared {
+		case SharedLinked:
+			w.sharing.Linked++
+			w.sharing.Bytes += p.Size
+		case SharedCopied:
+			w.sharing.Copied++
+			if w.sharing.CopyReason == "" {
+				w.sharing.CopyReason = img.Reason
+			}
+		case SharedReferenced:
+			w.sharing.Referenced++
+			w.sharing.Bytes += p.Size
+		}
 	}
 	s := w.streams[i]
 	if err := s.rw.Write(rec); err != nil {
@@ -383,6 +412,11 @@ func (w *Writer) Add(i int, rec *Record, img *Staged) error {
 	}
 	return w.maybeFlush()
 }
+
+// Sharing returns what this process stored by hard link, copy or reference rather than
+// by writing the bytes again (see Sharing); after Finish it also counts the shared
+// containers.
+func (w *Writer) Sharing() Sharing { return w.sharing }
 
 // JournalSkip is one line of a run's skipped-inputs journal: the job numbered Seq was
 // skipped.
@@ -507,10 +541,17 @@ func (w *Writer) Finish(m *Manifest) (string, error) {
 	}
 	w.closeJournals()
 	if w.sink != nil {
-		if err := w.sink.Close(); err != nil {
+		if err := w.sink.Close(m); err != nil {
 			return "", err
 		}
 		w.sink = nil
+	}
+	if m.Output != nil {
+		for _, c := range m.Output.Containers {
+			if !c.Own() {
+				w.sharing.Containers++
+			}
+		}
 	}
 	if w.o.Shard != nil {
 		return w.finishShard(m)
@@ -661,7 +702,8 @@ func (w *Writer) release() {
 }
 
 // Close ends the writer. After Done it does nothing. Before, it flushes and closes the
-// journal, so that a resumed run continues from everything recorded; drops a
+// journal and the image sink's files, so that a resumed run continues from everything
+// recorded; drops a
 // records.jsonl still being written and, without a journal, the work folder; removes
 // what a killed run left of a Complete dataset's work folder; and lets go of the locks.
 func (w *Writer) Close() {
@@ -674,6 +716,10 @@ func (w *Writer) Close() {
 	}
 	if w.begun && !w.finished {
 		w.flush()
+	}
+	if w.sink != nil {
+		w.sink.Abandon()
+		w.sink = nil
 	}
 	w.closeJournals()
 	root := filepath.Join(w.dir, WorkDir)

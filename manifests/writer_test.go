@@ -156,7 +156,7 @@ func writeImages(t *testing.T, o WriterOptions, ims []image) *Writer {
 	var wg sync.WaitGroup
 	for i, im := range ims {
 		wg.Go(func() {
-			s, err := w.Put(im.name, im.data)
+			s, err := w.Put(i%o.Streams, Image{Name: im.name, Data: im.data})
 			if err != nil {
 				t.Error(err)
 			}
@@ -375,7 +375,7 @@ func TestWriterResumeRewinds(t *testing.T) {
 	kept := 0
 	for i := range ims {
 		rec, ok := j.Record(i % 2)
-		if !ok || rec.Index != i || !j.Check(rec) {
+		if !ok || rec.Index != i || !j.Check(i%2, rec) {
 			break
 		}
 		j.Mark()
@@ -422,7 +422,7 @@ func mergeSetup(t *testing.T) (string, []image) {
 		m := testManifest(0)
 		for i, im := range part {
 			idx := (k-1)*3 + i
-			st, err := w.Put(im.name, im.data)
+			st, err := w.Put(idx%2, Image{Name: im.name, Data: im.data})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -586,7 +586,7 @@ func finishRun(dir string) (State, error) {
 		return 0, err
 	}
 	for i := range 7 {
-		if r, ok := j.Record(i % 2); !ok || !j.Check(r) {
+		if r, ok := j.Record(i % 2); !ok || !j.Check(i%2, r) {
 			return 0, fmt.Errorf("image %d is not journaled intact", i)
 		}
 		j.Mark()
@@ -694,5 +694,75 @@ func TestReadRecordsCancel(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || n == 5000 {
 			t.Errorf("%d workers: %v after %d records", workers, err, n)
 		}
+	}
+}
+
+// TestLooseFilesSameBytes: an image whose bytes an earlier file holds is stored as a
+// hard link to it (atomically, over an older file too), the Writer counts it, and where
+// the file system refuses the link (another file system here) it is written as a copy,
+// with the reason.
+func TestLooseFilesSameBytes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ds")
+	w, err := Create(WriterOptions{Dir: dir, Job: []byte(`{}`), Journal: true, Images: LooseFiles{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+	data := []byte("the same bytes")
+	first, err := w.Put(0, Image{Name: "a/1.jpg", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a", "2.jpg"), []byte("an older file"), 0o644)
+	second, err := w.Put(0, Image{Name: "a/2.jpg", Data: data, Same: filepath.Join(dir, "a", "1.jpg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Linking a file to what it already is changes nothing and leaves no temporary file.
+	third, err := w.Put(0, Image{Name: "a/2.jpg", Data: data, Same: filepath.Join(dir, "a", "1.jpg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.Stat(filepath.Join(dir, "a", "1.jpg"))
+	b, _ := os.Stat(filepath.Join(dir, "a", "2.jpg"))
+	entries, _ := os.ReadDir(filepath.Join(dir, "a"))
+	if first.Shared != SharedNone || second.Shared != SharedLinked || third.Shared != SharedLinked || !os.SameFile(a, b) || len(entries) != 2 {
+		t.Fatalf("shared %v %v %v, same file %v, %d entries", first.Shared, second.Shared, third.Shared, os.SameFile(a, b), len(entries))
+	}
+	for i, st := range []Staged{first, second} {
+		if err := w.Add(0, testRecord(2*i), &st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sh := w.Sharing(); sh.Linked != 1 || sh.Bytes != int64(len(data)) || sh.Copied != 0 {
+		t.Fatalf("sharing %+v", sh)
+	}
+
+	elsewhere, err := os.MkdirTemp("/dev/shm", "shiftgen-test-")
+	if err != nil {
+		t.Skip("no /dev/shm, a second file system to refuse the hard link")
+	}
+	defer os.RemoveAll(elsewhere)
+	os.WriteFile(filepath.Join(elsewhere, "x"), data, 0o644)
+	if os.Link(filepath.Join(elsewhere, "x"), filepath.Join(dir, "probe")) == nil {
+		t.Skip("/dev/shm is on the test folder's file system")
+	}
+	copied, err := w.Put(0, Image{Name: "a/3.jpg", Data: data, Same: filepath.Join(elsewhere, "x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "a", "3.jpg"))
+	if copied.Shared != SharedCopied || !strings.Contains(copied.Reason, "cross-device") || !bytes.Equal(got, data) {
+		t.Fatalf("across file systems: %v %q, %q", copied.Shared, copied.Reason, got)
+	}
+	if err := w.Add(0, testRecord(4), &copied); err != nil {
+		t.Fatal(err)
+	}
+	if sh := w.Sharing(); sh.Copied != 1 || sh.CopyReason != copied.Reason {
+		t.Fatalf("sharing %+v", sh)
 	}
 }

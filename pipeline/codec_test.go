@@ -45,8 +45,9 @@ func TestCodecsDeterministic(t *testing.T) {
 	for _, c := range codecs() {
 		t.Run(c.Name(), func(t *testing.T) {
 			a, b := runTree(t, root, c, 1), runTree(t, root, c, 4)
-			if len(a) != len(b) || len(a) != 2*5+2 {
-				t.Fatalf("%d and %d files, want %d", len(a), len(b), 2*5+2)
+			// 5 images in each of 2 roots, each with its metadata.jsonl, and 2 manifests.
+			if len(a) != len(b) || len(a) != 2*(5+1)+2 {
+				t.Fatalf("%d and %d files, want %d", len(a), len(b), 2*(5+1)+2)
 			}
 			for k, v := range a {
 				if !bytes.Equal(v, b[k]) {

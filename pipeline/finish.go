@@ -3,10 +3,13 @@ package pipeline
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/manifests/imagefolder"
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
 )
 
@@ -29,6 +32,9 @@ func (ex *execution) template(si int) (*manifests.Manifest, error) {
 	}
 	if ex.o.Format == imageio.JPEG {
 		m.Quality = ex.o.Quality
+	}
+	if m.Output = ex.outputOf(si); m.Output != nil && ex.o.FFCVImage == FFCVRaw {
+		m.Format, m.Quality = FFCVRaw, 0 // pixels, not an encoding
 	}
 	for i, c := range ex.plan.Dataset.Classes {
 		m.Classes = append(m.Classes, manifests.Class{Label: i, Name: c})
@@ -64,6 +70,12 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		if d.Manifest, err = w.Finish(m); err != nil {
 			return nil, err
 		}
+		if ex.o.Shard.IsZero() {
+			// Derived from records.jsonl; a run stopped before Done writes it again.
+			if err := writeMetadata(w.Dir(), m); err != nil {
+				return nil, err
+			}
+		}
 		if ex.o.Warn != nil {
 			for _, msg := range m.Warnings {
 				ex.o.Warn(fmt.Sprintf("warning: %s: %s", w.Dir(), msg))
@@ -82,12 +94,24 @@ func (ex *execution) finish(start time.Time) (*Result, error) {
 		if w == nil {
 			continue
 		}
+		sh := w.Sharing()
+		res.Shared.Linked += sh.Linked
+		res.Shared.Copied += sh.Copied
+		res.Shared.Referenced += sh.Referenced
+		res.Shared.Containers += sh.Containers
+		res.Shared.Bytes += sh.Bytes
+		if res.Shared.CopyReason == "" {
+			res.Shared.CopyReason = sh.CopyReason
+		}
 		var run *manifests.Run
 		if ex.o.Shard.IsZero() {
 			run = &manifests.Run{
 				Started: start.UTC().Format(time.RFC3339), Finished: time.Now().UTC().Format(time.RFC3339),
 				Host: host, Workers: ex.o.Workers, Seconds: res.Elapsed.Seconds(), Images: res.Images,
 				PerSec: float64(res.Images-res.Resumed) / res.Elapsed.Seconds(), Codec: res.Codec, Command: ex.o.Command,
+			}
+			if sh != (manifests.Sharing{}) {
+				run.Shared = &sh
 			}
 		}
 		if err := w.Done(run); err != nil {
@@ -114,4 +138,52 @@ func (s skipSet) addFrom(dir string) error {
 	}
 	s.add(m.Skipped)
 	return nil
+}
+
+// writeMetadata writes, for a folder output, the metadata.jsonl of each ImageFolder root
+// of the dataset in dir (see metadataRoot) from its records, so that Hugging Face's
+// imagefolder loader exposes the sampled fields as columns. Container outputs have none.
+func writeMetadata(dir string, m *manifests.Manifest) error {
+	if m.Output != nil {
+		return nil
+	}
+	recs, err := manifests.ReadRecordsFile(filepath.Join(dir, m.Records.Name))
+	if err != nil {
+		return err
+	}
+	roots, byRoot := metadataRoots(recs)
+	for _, root := range roots {
+		b, err := imagefolder.Metadata(root, byRoot[root])
+		if err != nil {
+			return fmt.Errorf("output %s: %w", dir, err)
+		}
+		if err := manifests.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(path.Join(root, imagefolder.FileName))), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// metadataRoot is the ImageFolder root a record's image lies in: its distribution/split
+// folder, or the dataset folder itself ("") in the ImageNet-C layout.
+func metadataRoot(r *manifests.Record) string {
+	if root := r.Distribution + "/" + r.Split; strings.HasPrefix(r.Path, root+"/") {
+		return root
+	}
+	return ""
+}
+
+// metadataRoots groups records by metadataRoot, keeping their order; roots are listed
+// in the order of their first record.
+func metadataRoots(recs []*manifests.Record) ([]string, map[string][]*manifests.Record) {
+	var roots []string
+	by := map[string][]*manifests.Record{}
+	for _, r := range recs {
+		root := metadataRoot(r)
+		if _, ok := by[root]; !ok {
+			roots = append(roots, root)
+		}
+		by[root] = append(by[root], r)
+	}
+	return roots, by
 }

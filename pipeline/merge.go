@@ -26,7 +26,7 @@ type MergeResult struct {
 // running, when they came from different options or input, and when a shard's journal
 // changed after it finished. A merge killed at any point finishes when run again.
 func Merge(dir string) (*MergeResult, error) {
-	res, err := manifests.Merge(dir, manifests.MergeOptions{Images: manifests.LooseFiles{}, SameJob: sameJob})
+	res, err := manifests.Merge(dir, manifests.MergeOptions{Images: packedFor, SameJob: sameJob, Finish: writeMetadata})
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,22 @@ type Options struct {
 	Quality int
 	// Layout arranges the files; empty means DefaultLayout.
 	Layout Layout
+	// Output says how images are stored; empty means FolderOutput.
+	Output OutputKind
+	// FFCVImage is what an FFCV sample's image holds (FFCVOutput only): FFCVRaw (the
+	// pixels; empty means it) or FFCVJPEG (the JPEG that Quality sets). With
+	// PaperPreprocess, FFCV train images are resized as FFCV's
+	// RGBImageField(max_resolution=256) resizes them (OpenCV INTER_AREA of the full
+	// decode) rather than with the folder output's antialiased bilinear resize.
+	FFCVImage string
+	// ShardImages is the number of samples per WebDataset shard (WebDatasetOutput only);
+	// 0 means 10,000.
+	ShardImages int
+	// NoDedup writes every copy of images several datasets of the run (or one dataset's
+	// two distributions) hold byte for byte. By default the first copy is written and the
+	// others are hard links to it (folder output) or reference its container (FFCV,
+	// WebDataset).
+	NoDedup bool
 	// Workers is the number of concurrent workers (0: all cores, see
 	// manifests.WorkerCount).
 	Workers int
@@ -120,6 +136,9 @@ func (o *Options) validate() error {
 	if o.Format != imageio.JPEG && o.Format != imageio.PNG {
 		return fmt.Errorf("unknown --format %q; valid: jpeg, png", o.Format)
 	}
+	if err := o.validateOutput(); err != nil {
+		return err
+	}
 	if o.Quality == 0 {
 		o.Quality = 95
 		if o.Layout == ImageNetCLayout {
@@ -152,6 +171,45 @@ func (o *Options) validate() error {
 	// when its writer is created.
 	return manifests.CheckNesting(o.Out, "--out", []manifests.Input{{Flag: "--in", Path: o.In}})
 }
+
+// validateOutput checks the output options and fills their defaults.
+func (o *Options) validateOutput() error {
+	if o.Output == "" {
+		o.Output = FolderOutput
+	}
+	switch o.Output {
+	case FolderOutput, FFCVOutput, WebDatasetOutput:
+	default:
+		return fmt.Errorf("unknown --output %q; valid: folder, ffcv, webdataset", o.Output)
+	}
+	if o.Output == FFCVOutput {
+		if o.FFCVImage == "" {
+			o.FFCVImage = FFCVRaw
+		}
+		if o.FFCVImage != FFCVRaw && o.FFCVImage != FFCVJPEG {
+			return fmt.Errorf("unknown --ffcv-image %q; valid: raw, jpg", o.FFCVImage)
+		}
+		if o.Format != imageio.JPEG {
+			return fmt.Errorf("--output ffcv stores raw pixels or JPEG (--ffcv-image raw|jpg); --format %s does not apply", o.Format)
+		}
+	} else if o.FFCVImage != "" {
+		return fmt.Errorf("--ffcv-image goes with --output ffcv")
+	}
+	if o.Output == WebDatasetOutput {
+		if o.ShardImages == 0 {
+			o.ShardImages = webdatasetShardImages
+		}
+		if o.ShardImages < 1 {
+			return fmt.Errorf("--shard-images %d must be at least 1", o.ShardImages)
+		}
+	} else if o.ShardImages != 0 {
+		return fmt.Errorf("--shard-images goes with --output webdataset")
+	}
+	return nil
+}
+
+// webdatasetShardImages is the default number of samples per WebDataset shard.
+const webdatasetShardImages = 10000
 
 // DirName is the folder a --shift spec writes to under OUT: the shift's name, followed
 // by its explicitly set parameters in sorted order ("night_severity-4").

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/manifests/imagefolder"
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
 	"github.com/shiftgen/shiftgen/shifts"
 )
@@ -217,7 +218,11 @@ func renames(srcs []Source, keep []bool, f imageio.Format) map[string]string {
 // in the ImageNet-C layout would write into the journal folder).
 func checkClassNames(ds *Dataset, prefix, dir string, layout Layout) error {
 	for _, c := range ds.Classes {
-		if err := manifests.CheckName(prefix + c); err != nil {
+		err := manifests.CheckName(prefix + c)
+		if err == nil && c == imagefolder.FileName {
+			err = fmt.Errorf("%q would collide with the Hugging Face metadata file of the folder", prefix+c)
+		}
+		if err != nil {
 			hint := "rename the class folder"
 			if layout == ImageNetCLayout {
 				hint += ", or use --layout default (which writes classes below reference/ and shifted/)"

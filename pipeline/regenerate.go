@@ -65,7 +65,9 @@ type Regenerated struct {
 // the record's per-image draws as explicit parameters (shifts.Redraw), and runs that
 // source image through the same decode, preprocessing, transform and encoding as Run,
 // with the manifest's seed, preprocessing, format and quality. The result is written
-// to o.Out (atomically) and its SHA-256 compared with the record's.
+// to o.Out (atomically) and its SHA-256 compared with the record's. For a dataset in
+// containers the result is the image's bytes in its container: for FFCV raw, the pixels
+// (height × width × 3 bytes, RGB).
 func Regenerate(o RegenerateOptions) (*Regenerated, error) {
 	if o.Manifest == "" || o.Out == "" {
 		return nil, fmt.Errorf("regenerate needs a manifest and an output file")
@@ -134,7 +136,15 @@ func Regenerate(o RegenerateOptions) (*Regenerated, error) {
 	// A plan of one output for the same per-image path as Run: the job's one folder
 	// writes the record's path.
 	opts := &Options{Seed: m.Seed, Preprocess: imageio.Preprocess(m.Preprocess), Format: imageio.Format(m.Format),
-		Quality: m.Quality, Codec: o.Codec}
+		Quality: m.Quality, Codec: o.Codec, Output: FolderOutput}
+	if m.Output != nil {
+		// What the container stores: FFCV's raw pixels, or the encoded image; and FFCV's
+		// train resize.
+		opts.Output, opts.FFCVImage = OutputKind(m.Output.Kind), m.Output.Image
+		if opts.FFCVImage == FFCVRaw {
+			opts.Format = imageio.JPEG // unused: no encoding
+		}
+	}
 	if err := opts.Preprocess.Valid(); err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Manifest, err)
 	}

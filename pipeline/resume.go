@@ -30,6 +30,10 @@ type jobSpec struct {
 	Format         string   `json:"format"`
 	Quality        int      `json:"quality"`
 	Layout         string   `json:"layout"`
+	Output         string   `json:"output,omitempty"`
+	FFCVImage      string   `json:"ffcv_image,omitempty"`
+	ShardImages    int      `json:"shard_images,omitempty"`
+	NoDedup        bool     `json:"no_dedup,omitempty"`
 	MaxPixels      int64    `json:"max_pixels"`
 	MaxFileBytes   int64    `json:"max_file_bytes"`
 	FollowSymlinks bool     `json:"follow_symlinks"`
@@ -66,9 +70,15 @@ func newJobSpec(o *Options, plan *Plan) (*jobSpec, error) {
 	for _, ps := range plan.Shifts {
 		specs = append(specs, ps.Spec)
 	}
+	out := string(o.Output)
+	if o.Output == FolderOutput {
+		out = "" // as jobs were described before there were other outputs
+	}
 	return &jobSpec{
+		Output:    out,
 		Generator: "shiftgen " + Version, Shifts: specs, Seed: o.Seed, TintTableSize: o.TintTableSize,
 		Preprocess: string(o.Preprocess), Format: string(o.Format), Quality: o.Quality, Layout: string(o.Layout),
+		FFCVImage: o.FFCVImage, ShardImages: o.ShardImages, NoDedup: o.NoDedup,
 		MaxPixels: o.MaxPixels, MaxFileBytes: o.MaxFileBytes, FollowSymlinks: o.FollowSymlinks, FrostTextures: o.FrostTextures,
 		StyleImages: o.StyleImages, StyleDigest: o.styleDigest,
 		Codec: o.Codec.Name(), Source: o.SourceName, InputFiles: n, InputDigest: hex.EncodeToString(h.Sum(nil)),
@@ -190,10 +200,15 @@ func (ex *execution) open() error {
 	ex.finished = make([]bool, len(ex.plan.Shifts))
 	complete := 0
 	for si, ps := range ex.plan.Shifts {
+		images, err := ex.images(si)
+		if err != nil {
+			ex.close()
+			return err
+		}
 		w, err := manifests.Create(manifests.WriterOptions{
 			Dir: filepath.Join(o.Out, filepath.FromSlash(ps.Dir)), Inputs: inputs,
 			Force: o.Force, Resume: o.Resume, Shard: shard, Job: specJSON,
-			Streams: len(ps.folders), Journal: true, Command: o.Command, Images: manifests.LooseFiles{},
+			Streams: len(ps.folders), Journal: true, Command: o.Command, Images: images,
 		})
 		if err != nil {
 			ex.close()
@@ -250,7 +265,7 @@ func (ex *execution) step(jr *manifests.Journal, si int, j *Job, verify bool) (r
 		if !more || r.Split != j.Split || r.Index != j.Source.Index || r.Path != out.Path || r.Distribution != string(out.Distribution) {
 			return nil, nil, false
 		}
-		if verify && !jr.Check(r) {
+		if verify && !jr.Check(ex.folderIndex(ps, out.Distribution, j.Split), r) {
 			return nil, nil, false
 		}
 		recs = append(recs, r)

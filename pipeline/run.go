@@ -35,6 +35,10 @@ type Result struct {
 	Shard Shard
 	// AlreadyComplete is true when --resume found every dataset already finished.
 	AlreadyComplete bool
+	// Shared sums, over the datasets, the images this process stored once for several
+	// datasets (hard links, copies where links failed, references to another dataset's
+	// containers) and the bytes not written again.
+	Shared manifests.Sharing
 }
 
 // DatasetResult describes one written dataset (or, for a shard, its part).
@@ -47,10 +51,12 @@ type DatasetResult struct {
 	Skipped  int
 }
 
-// written is one output image a worker stored.
+// written is one output image a worker stored: its output, its folder's stream, its
+// record (placed by emit) and what the sink staged.
 type written struct {
 	out   Output
-	w, h  int
+	fi    int
+	rec   *manifests.Record
 	image manifests.Staged
 }
 
@@ -155,6 +161,11 @@ type execution struct {
 	done    int
 	// complete is set when --resume finds every dataset already finished.
 	complete bool
+	// shared[si] maps the folders of shift si stored in another dataset's containers to
+	// that dataset's folder ("../vflip"); owner[si][fi] is that dataset's shift (-1:
+	// none). See planShares.
+	shared []map[string]string
+	owner  [][]int
 }
 
 type shiftStats struct {
@@ -164,6 +175,7 @@ type shiftStats struct {
 
 func newExecution(o *Options, plan *Plan) (*execution, error) {
 	ex := &execution{o: o, plan: plan}
+	ex.planShares()
 	lo, hi := o.Shard.bounds(len(plan.Jobs))
 	for i := lo; i < hi; i++ {
 		ex.shardJobs = append(ex.shardJobs, &plan.Jobs[i])
@@ -233,6 +245,16 @@ func (ex *execution) makeFolders(si int) error {
 		}
 	}
 	for _, fp := range ps.folders {
+		switch ex.o.Output {
+		case FFCVOutput:
+			// The folder of <distribution>/<split>.beton.
+			if ex.shared[si][string(fp.dist)+"/"+fp.split] == "" {
+				dirs[string(fp.dist)] = true
+			}
+			continue
+		case WebDatasetOutput:
+			continue // shards sit in the dataset folder itself
+		}
 		for _, c := range ex.plan.Dataset.Classes {
 			add(fp.prefix + c)
 		}
@@ -314,13 +336,29 @@ func (ex *execution) process(j *Job) (jobResult, error) {
 	if len(outs) == 0 {
 		return r, nil
 	}
+	// first is the file of this job's first untransformed image (folder output): the
+	// later untransformed images hold the same bytes and become hard links to it. It is
+	// the first in plan order, whatever the worker count.
+	first := ""
 	var err error
 	r.skip, err = ex.render(j, outs, func(out Output, data []byte, w, h int) error {
-		st, err := ex.writers[out.Shift].Put(out.Path, data)
+		ps := ex.plan.Shifts[out.Shift]
+		fi := ex.folderIndex(ps, out.Distribution, j.Split)
+		rec := ex.record(j, out, w, h)
+		wr := ex.writers[out.Shift]
+		img := manifests.Image{Name: out.Path, Data: data, Record: rec}
+		if ex.o.Output == FolderOutput && !ex.o.NoDedup && out.Sample.Transform == nil {
+			if first == "" {
+				first = filepath.Join(wr.Dir(), filepath.FromSlash(out.Path))
+			} else {
+				img.Same = first
+			}
+		}
+		st, err := wr.Put(fi, img)
 		if err != nil {
 			return err
 		}
-		r.outs = append(r.outs, written{out: out, w: w, h: h, image: st})
+		r.outs = append(r.outs, written{out: out, fi: fi, rec: rec, image: st})
 		return nil
 	})
 	return r, err
@@ -339,8 +377,18 @@ func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []b
 	if err != nil {
 		return "cannot read: " + errText(err), nil
 	}
-	pre, err := sc.DecodePreprocess(ex.o.Codec, data, ex.o.Preprocess, j.Split, ex.o.MaxPixels)
-	if err != nil {
+	var pre *image.RGBA
+	if ex.ffcvTrain(j.Split) {
+		// As FFCV's RGBImageField(max_resolution=256) stores a train image of the
+		// paper's write_imagenet_ffcv.py: the full decode, shrunk with OpenCV's INTER_AREA.
+		img, _, err := sc.Decode(ex.o.Codec, data, imageio.Hint{}, ex.o.MaxPixels)
+		if err != nil {
+			return err.Error(), nil
+		}
+		if pre, err = imageio.FFCVResize(img, ffcvMaxResolution); err != nil {
+			return err.Error(), nil
+		}
+	} else if pre, err = sc.DecodePreprocess(ex.o.Codec, data, ex.o.Preprocess, j.Split, ex.o.MaxPixels); err != nil {
 		return err.Error(), nil
 	}
 	// Outputs without a transform share one encoding of the preprocessed image, made
@@ -349,7 +397,7 @@ func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []b
 	lastT := -1
 	for i, out := range outs {
 		if out.Sample.Transform == nil && plain == nil {
-			if plain, err = sc.Encode(ex.o.Codec, pre, ex.o.Format, ex.o.Quality); err != nil {
+			if plain, err = ex.encode(sc, pre); err != nil {
 				return "", fmt.Errorf("encode %s: %w", j.Source.Path, err)
 			}
 		}
@@ -366,7 +414,7 @@ func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []b
 				src = sc.Clone(pre)
 			}
 			dst = t.Apply(src, key)
-			if data, err = sc.Encode(ex.o.Codec, dst, ex.o.Format, ex.o.Quality); err != nil {
+			if data, err = ex.encode(sc, dst); err != nil {
 				return "", fmt.Errorf("encode %s for %s: %w", j.Source.Path, ex.plan.Shifts[out.Shift].Spec, err)
 			}
 		}
@@ -375,6 +423,20 @@ func (ex *execution) render(j *Job, outs []Output, put func(out Output, data []b
 		}
 	}
 	return "", nil
+}
+
+// encode is what the output stores of an image: its pixels (FFCV raw) or its encoding.
+func (ex *execution) encode(sc *imageio.Scratch, img *image.RGBA) ([]byte, error) {
+	if ex.o.Output == FFCVOutput && ex.o.FFCVImage == FFCVRaw {
+		return sc.RGB(img), nil
+	}
+	return sc.Encode(ex.o.Codec, img, ex.o.Format, ex.o.Quality)
+}
+
+// ffcvTrain reports whether images of split are stored as FFCV's max_resolution=256
+// resizer stores them: train images of the paper's preprocessing, in FFCV output.
+func (ex *execution) ffcvTrain(split string) bool {
+	return ex.o.Output == FFCVOutput && ex.o.Preprocess == imageio.PaperPreprocess && split == "train"
 }
 
 // emit records one job's outputs, in plan order: each image is committed and its record
@@ -387,16 +449,50 @@ func (ex *execution) emit(j *Job, r jobResult) error {
 		ex.done += r.nOuts
 	}
 	for _, w := range r.outs {
-		rec := ex.record(j, w.out, w.w, w.h)
-		fi := ex.folderIndex(ex.plan.Shifts[w.out.Shift], w.out.Distribution, j.Split)
-		if err := ex.writers[w.out.Shift].Add(fi, rec, &w.image); err != nil {
+		if err := ex.writers[w.out.Shift].Add(w.fi, w.rec, &w.image); err != nil {
 			return err
 		}
-		ex.count(w.out, fi, j.Source.Label)
+		if w.image.Shared == manifests.SharedReferenced {
+			if err := ex.checkShared(w, r.outs); err != nil {
+				return err
+			}
+		}
+		ex.count(w.out, w.fi, j.Source.Label)
 		ex.done++
 	}
 	if ex.o.Progress != nil {
 		ex.o.Progress(ex.done, ex.plan.Total)
+	}
+	return nil
+}
+
+// checkShared makes sure an image stored in another dataset's container is the one
+// there: the owner's output of the same job (when this run writes it) must have the
+// same bytes and position and, for WebDataset, the same .json. A shift whose Untouched
+// disagrees with its Sample fails here rather than writing wrong records.
+func (ex *execution) checkShared(w written, outs []written) error {
+	owner := ex.owner[w.out.Shift][w.fi]
+	fail := func(why string) error {
+		return fmt.Errorf("internal error: %s shares %s of %s, but %s", ex.plan.Shifts[w.out.Shift].Spec, w.rec.Path, ex.plan.Shifts[max(owner, 0)].Spec, why)
+	}
+	if owner < 0 || w.out.Sample.Transform != nil {
+		return fail("its image is transformed")
+	}
+	for _, o := range outs {
+		// The owner's output of the same folder (the job fixes the split).
+		if o.out.Shift != owner || o.out.Distribution != w.out.Distribution {
+			continue
+		}
+		if o.rec.In == nil || w.rec.In == nil || o.rec.In.Sample != w.rec.In.Sample || o.rec.SHA256 != w.rec.SHA256 || o.rec.Label != w.rec.Label || o.rec.Width != w.rec.Width || o.rec.Height != w.rec.Height {
+			return fail("the images differ")
+		}
+		if ex.o.Output == WebDatasetOutput {
+			a, err1 := o.rec.MarshalContent()
+			b, err2 := w.rec.MarshalContent()
+			if err1 != nil || err2 != nil || string(a) != string(b) {
+				return fail("the records' .json differ")
+			}
+		}
 	}
 	return nil
 }

@@ -140,9 +140,10 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 	if len(trees[0]) != len(trees[1]) {
 		t.Fatalf("file counts differ: %d vs %d", len(trees[0]), len(trees[1]))
 	}
-	// 3 shifts × (9 train + 6 val reference + 6 val shifted) images + 2 manifests each.
-	if len(trees[0]) != 3*(21+2) {
-		t.Fatalf("%d files, want %d", len(trees[0]), 3*23)
+	// 3 shifts × (9 train + 6 val reference + 6 val shifted) images + 2 manifests and
+	// 3 metadata.jsonl each.
+	if len(trees[0]) != 3*(21+2+3) {
+		t.Fatalf("%d files, want %d", len(trees[0]), 3*26)
 	}
 	for k, v := range trees[0] {
 		if !bytes.Equal(v, trees[1][k]) {

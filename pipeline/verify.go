@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/shiftgen/shiftgen/manifests"
 )
@@ -78,7 +79,17 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 	if err != nil {
 		return nil, fmt.Errorf("manifests: %s: %w", filepath.Join(dir, manifests.ManifestFile), err)
 	}
-	v := &verifier{rep: &VerifyReport{Dir: dir, Checked: "sha256"}, data: root}
+	v := &verifier{rep: &VerifyReport{Dir: dir, Checked: "sha256"}, data: root, out: m.Output}
+	if m.Output != nil && len(m.Output.Shared) > 0 {
+		// Shared containers sit in sibling dataset folders: they are opened through a
+		// root of the parent folder, and only under the names the manifest shares.
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			if v.parent, err = os.OpenRoot(filepath.Dir(real)); err == nil {
+				v.parentBase = filepath.Base(real)
+				defer v.parent.Close()
+			}
+		}
+	}
 	if o.Quick {
 		v.rep.Checked = "size"
 	}
@@ -125,8 +136,17 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 		counts[c.Distribution+"/"+c.Split] = make([]int, len(m.Classes))
 	}
 	own := map[string]bool{manifests.ManifestFile: true, m.Records.Name: true, manifests.RunFile: true}
+	listed := map[string]bool{} // the containers, own and shared
+	if m.Output != nil {
+		for _, c := range m.Output.Containers {
+			listed[c.Path] = true
+			if c.Own() {
+				own[c.Path] = true
+			}
+		}
+	}
 	known := map[string]bool{}   // dataset-folder files the records name
-	named := map[string]string{} // located file -> the first record naming it
+	named := map[string]string{} // located file (and sample) -> the first record naming it
 	targets := make([]target, len(recs))
 	for i, r := range recs {
 		key := r.Distribution + "/" + r.Split
@@ -139,17 +159,32 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 			continue
 		}
 		counts[key][r.Label]++
-		t, problem := v.locate(r.Path)
-		if problem == "" && t.root == root && (own[t.name] || t.name == WorkDir || strings.HasPrefix(t.name, WorkDir+"/")) {
+		t, problem := v.locate(r)
+		switch {
+		case problem != "":
+		case t.root == root && (t.name == manifests.ManifestFile || t.name == m.Records.Name || t.name == manifests.RunFile || t.name == WorkDir || strings.HasPrefix(t.name, WorkDir+"/")):
 			problem = "names one of the dataset's own files, not an image"
+		case r.In == nil && m.Output != nil:
+			problem = "names an image file, but the manifest says the images are in containers"
+		case r.In == nil && own[t.name]:
+			problem = "names one of the dataset's own files, not an image"
+		case r.In != nil && !listed[r.Path]:
+			problem = "names a container the manifest does not list"
 		}
 		if problem != "" {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("record %s/%s/%d: path %q %s; not opened", r.Distribution, r.Split, r.Index, r.Path, problem))
 			continue
 		}
 		id := t.id()
+		if r.In != nil {
+			id += fmt.Sprintf("#%d", r.In.Sample)
+		}
 		if first, dup := named[id]; dup {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("record %s/%s/%d names the same file as record %s: %s", r.Distribution, r.Split, r.Index, first, r.Path))
+			what := "file"
+			if r.In != nil {
+				what = "container sample"
+			}
+			rep.Problems = append(rep.Problems, fmt.Sprintf("record %s/%s/%d names the same %s as record %s: %s", r.Distribution, r.Split, r.Index, what, first, imageName(r)))
 			continue
 		}
 		named[id] = fmt.Sprintf("%s/%s/%d", r.Distribution, r.Split, r.Index)
@@ -167,11 +202,12 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 		}
 	}
 	// Files: existence, type, size and hash, on the ordered pool, results by record index.
+	// Images inside containers are checked container by container (verifyContainers).
 	status := make([]string, len(recs)) // "" ok, "m" missing, "c" changed, else a problem
 	done := 0
 	err = ordered(ctx, len(recs), manifests.WorkerCount(0),
 		func(i int) (string, error) {
-			if targets[i].root == nil {
+			if targets[i].root == nil || recs[i].In != nil {
 				return "", nil
 			}
 			return v.check(targets[i], recs[i], o.Quick), nil
@@ -186,17 +222,24 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 	if err != nil {
 		return nil, err
 	}
+	if m.Output != nil {
+		if err := v.verifyContainers(ctx, recs, targets, status, o); err != nil {
+			return nil, err
+		}
+	}
 	for i, s := range status {
 		switch s {
 		case "":
 		case "m":
 			rep.Missing = append(rep.Missing, recs[i].Path)
 		case "c":
-			rep.Changed = append(rep.Changed, recs[i].Path)
+			rep.Changed = append(rep.Changed, imageName(recs[i]))
 		default:
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %s; not opened", recs[i].Path, s))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %s; not opened", imageName(recs[i]), s))
 		}
 	}
+	rep.Missing = uniqueSorted(rep.Missing)
+	meta := newMetadataCheck(recs, m)
 	// Extra files: anything in the dataset folder that no record names, besides the
 	// dataset's own files. Links are listed, never followed. (The walk is on the folder's
 	// real path rather than root.FS(), whose paths must be UTF-8.)
@@ -220,7 +263,13 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 			}
 			return nil
 		}
-		if !own[p] && !known[p] {
+		switch {
+		case own[p] || known[p]:
+		case meta.claims(p):
+			if !meta.matches(root, p) {
+				rep.Changed = append(rep.Changed, p)
+			}
+		default:
 			rep.Extra = append(rep.Extra, p)
 		}
 		return nil
@@ -228,7 +277,10 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", dir, err)
 	}
+	rep.Missing = append(rep.Missing, meta.missing()...)
 	sort.Strings(rep.Extra)
+	sort.Strings(rep.Changed)
+	sort.Strings(rep.Missing)
 	return rep, nil
 }
 
@@ -236,6 +288,13 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 type verifier struct {
 	rep  *VerifyReport
 	data *os.Root
+	// out is the manifest's output (nil: loose files); parent, when set, is the root
+	// of the dataset folder's parent, in which shared containers are opened, and
+	// parentBase the dataset folder's name there.
+	out        *manifests.Output
+	parent     *os.Root
+	parentBase string
+	mu         sync.Mutex // guards rep.Problems while containers are checked
 	// images, when set, is the root of --images; dirReal and imagesReal are the dataset
 	// folder's and its real absolute paths.
 	images              *os.Root
@@ -250,9 +309,26 @@ type target struct {
 
 func (t target) id() string { return fmt.Sprintf("%p\x00%s", t.root, t.name) }
 
-// locate maps a record path onto a root without touching the file system, or says why
-// it will not be opened.
-func (v *verifier) locate(p string) (target, string) {
+// locate maps a record's path onto a root without touching the file system, or says
+// why it will not be opened. A path into a sibling dataset's folder is followed only
+// when the manifest shares the record's folder from that dataset.
+func (v *verifier) locate(r *manifests.Record) (target, string) {
+	p := r.Path
+	if v.out != nil && r.In != nil {
+		if rel := v.out.Shared[r.Distribution+"/"+r.Split]; rel != "" && strings.HasPrefix(p, rel+"/") {
+			switch {
+			case !validShare(rel):
+				return target{}, "leads out of the dataset folder into " + rel + ", which is not a sibling dataset folder"
+			case p != path.Clean(p) || strings.ContainsAny(p, "\\\x00"):
+				return target{}, "is not a clean relative path"
+			case v.parent == nil:
+				return target{}, "leads into another dataset folder, which cannot be opened"
+			case strings.TrimPrefix(rel, "../") == v.parentBase:
+				return target{}, "leads back into this dataset folder"
+			}
+			return target{root: v.parent, name: strings.TrimPrefix(p, "../")}, ""
+		}
+	}
 	switch {
 	case path.IsAbs(p) || filepath.IsAbs(p):
 		return target{}, "is absolute (records name files relative to the dataset folder)"

@@ -572,3 +572,44 @@ func hasParam(e TransformEntry, name string) bool {
 	}
 	return false
 }
+
+// TestUntouchedAgreesWithSample: every shift that says it leaves a distribution
+// untouched samples, for items of every split and label, no transform and exactly the
+// fields it declares; every out-of-support shift says so of its reference, and no shift
+// of its shifted distribution.
+func TestUntouchedAgreesWithSample(t *testing.T) {
+	for _, e := range Entries() {
+		sh, err := New(e.Name, familyEnv)
+		if err != nil {
+			t.Fatalf("New(%q): %v", e.Name, err)
+		}
+		u, ok := sh.(Untouched)
+		if e.Kind == OutOfSupport && !ok {
+			t.Errorf("%s is out-of-support but does not say its reference is untouched", e.Name)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if _, ok := u.Untouched(Shifted); ok {
+			t.Errorf("%s says its shifted distribution is untouched", e.Name)
+		}
+		fields, ok := u.Untouched(Reference)
+		if ok != (e.Kind == OutOfSupport) {
+			t.Errorf("%s (%s): Untouched(reference) = %v", e.Name, e.Kind, ok)
+		}
+		if !ok {
+			continue
+		}
+		want, _ := json.Marshal(fields)
+		for i := range 40 {
+			split := []string{"train", "val"}[i%2]
+			it := Item{Split: split, Index: i * 97, Label: (i * 131) % familyEnv.Classes}
+			smp := sh.Sample(Reference, it)
+			got, _ := json.Marshal(smp.Fields)
+			if smp.Transform != nil || string(got) != string(want) {
+				t.Fatalf("%s: reference item %+v sampled transform %T, fields %s; Untouched says none, %s", e.Name, it, smp.Transform, got, want)
+			}
+		}
+	}
+}

@@ -171,6 +171,15 @@ func (s OutOfSupportShift) Kind() Kind { return OutOfSupport }
 // Params returns the transform's own parameters.
 func (s OutOfSupportShift) Params() any { return s.T }
 
+// Untouched reports that the reference distribution is left unchanged, every image
+// recorded with applied false.
+func (s OutOfSupportShift) Untouched(d Distribution) (map[string]any, bool) {
+	if d != Reference {
+		return nil, false
+	}
+	return map[string]any{"applied": false}, true
+}
+
 // Sample applies T in the shifted distribution only.
 func (s OutOfSupportShift) Sample(d Distribution, it Item) Sample {
 	if d == Shifted {

@@ -96,6 +96,16 @@ type Shift interface {
 	Sample(d Distribution, it Item) Sample
 }
 
+// Untouched is implemented by a Shift that writes every image of some distribution
+// unchanged, as the out-of-support shifts leave their reference distribution. Untouched
+// reports whether d is such a distribution and, if so, the Fields that Sample gives every
+// image of it (nil for none). It must agree with Sample: for every item of d, Sample's
+// Transform is nil and its Fields equal fields. Several shifts of one run that leave a
+// distribution untouched write identical images, which need storing only once.
+type Untouched interface {
+	Untouched(d Distribution) (fields map[string]any, ok bool)
+}
+
 // A Selector is a Shift that keeps only some images of a split (label shift).
 type Selector interface {
 	// Keep reports, for the items of one split in index order, which ones distribution d

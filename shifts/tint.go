@@ -166,6 +166,12 @@ func (s *TintShift) MaxItems() int { return s.params.TableSize }
 // Table returns the tint table the shift draws from.
 func (s *TintShift) Table() *TintTable { return s.table }
 
+// Untouched reports that the out-of-support tint leaves its reference distribution
+// unchanged, with no fields.
+func (s *TintShift) Untouched(d Distribution) (map[string]any, bool) {
+	return nil, s.kind == OutOfSupport && d == Reference
+}
+
 // Sample picks the image's tint class.
 func (s *TintShift) Sample(d Distribution, it Item) Sample {
 	if s.kind == OutOfSupport && d == Reference {

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -339,5 +340,106 @@ func TestReproduceLogreg(t *testing.T) {
 	svg, err := os.ReadFile(plot)
 	if err != nil || !bytes.Contains(svg, []byte("in-support shift")) || !bytes.Contains(svg, []byte("out-of-support shift")) {
 		t.Errorf("plot: %v", err)
+	}
+}
+
+// TestEvalContainerOrder: predictions made by a loader loop over a .beton or over
+// WebDataset shards come in the containers' sample order; eval maps them through the
+// records, as .npy rows (labels and logits), as CSV and JSONL rows with a sample column,
+// and as CSV rows naming each image by its container and place. Every accuracy comes out
+// exactly; a CSV naming image files, which a container dataset has none of, is refused
+// with what to give instead.
+func TestEvalContainerOrder(t *testing.T) {
+	src := evalTree(t)
+	for _, kind := range [][]string{{"--output", "ffcv"}, {"--output", "webdataset", "--shard-images", "5"}} {
+		t.Run(kind[1], func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"generate", "--in", src, "--out", out, "--shift", "spurious-tint", "--quiet"}, kind...)
+			if code, _, stderr := evalRun(t, args...); code != 0 {
+				t.Fatalf("generate: exit %d: %s", code, stderr)
+			}
+			manifest := filepath.Join(out, "spurious-tint", manifests.ManifestFile)
+			m, recs, err := manifests.ReadDataset(manifest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := len(m.Classes)
+			// The records of each distribution in their containers' order (by sample).
+			byDist := map[string][]*manifests.Record{}
+			for _, r := range recs {
+				byDist[r.Distribution] = append(byDist[r.Distribution], r)
+			}
+			for d, rs := range byDist {
+				sort.Slice(rs, func(i, j int) bool { return rs[i].In.Sample < rs[j].In.Sample })
+				for i, r := range rs {
+					if r.In.Sample != int64(i) {
+						t.Fatalf("%s: samples are not 0..%d", d, len(rs)-1)
+					}
+				}
+			}
+			ref, shift := byDist["reference"], byDist["shifted"]
+			models := []evalModel{{"scratch-a", 10, 6}, {"scratch-b", 14, 9}, {"scratch-c", 18, 13}, {"clip", 20, 19}}
+			preds := t.TempDir()
+			for _, md := range models {
+				labels := make([]int64, len(ref))
+				for i, r := range ref {
+					labels[i] = int64(md.pred(r, i, k))
+				}
+				evalNPY(t, filepath.Join(preds, "npy", "reference", "val", md.Name+".npy"), labels)
+				logits := make([][]float32, len(shift))
+				for i, r := range shift {
+					logits[i] = []float32{0.1, -0.2, 0.3}
+					logits[i][md.pred(r, i, k)] = 5
+				}
+				evalNPY(t, filepath.Join(preds, "npy", "logits", md.Name+".npy"), logits)
+				var c, j, l bytes.Buffer
+				c.WriteString("distribution,split,sample,prediction\n")
+				l.WriteString("path,prediction\n")
+				for _, rs := range [][]*manifests.Record{shift, ref} {
+					for i, r := range rs {
+						fmt.Fprintf(&c, "%s,%s,%d,%d\n", r.Distribution, r.Split, r.In.Sample, md.pred(r, i, k))
+						fmt.Fprintf(&j, "{\"distribution\":%q,\"split\":%q,\"sample\":%d,\"prediction\":%q}\n", r.Distribution, r.Split, r.In.Sample, m.Classes[md.pred(r, i, k)].Name)
+						fmt.Fprintf(&l, "%s,%d\n", r.Locator(), md.pred(r, i, k))
+					}
+				}
+				evalWrite(t, filepath.Join(preds, "csv", md.Name+".csv"), c.Bytes())
+				evalWrite(t, filepath.Join(preds, "jsonl", md.Name+".jsonl"), j.Bytes())
+				evalWrite(t, filepath.Join(preds, "locator", md.Name+".csv"), l.Bytes())
+			}
+			for _, format := range []string{"npy", "csv", "jsonl", "locator"} {
+				args := []string{"eval", "--manifest", manifest, "--predictions", filepath.Join(preds, format), "--baseline", "scratch-*", "--format", "json"}
+				if format == "npy" {
+					args = append(args, "--npy-root", filepath.Join(preds, "npy", "logits")+"=shifted/val")
+				}
+				code, stdout, stderr := evalRun(t, args...)
+				if code != 0 {
+					t.Fatalf("%s: exit %d: %s", format, code, stderr)
+				}
+				var rep struct {
+					Models []struct {
+						Model    string  `json:"model"`
+						RefAcc   float64 `json:"ref_acc"`
+						ShiftAcc float64 `json:"shift_acc"`
+					} `json:"models"`
+				}
+				if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Models) != len(models) {
+					t.Fatalf("%s: %v\n%s", format, err, stdout)
+				}
+				for _, got := range rep.Models {
+					for _, md := range models {
+						if md.Name == got.Model && (got.RefAcc != float64(md.Ref)/24 || got.ShiftAcc != float64(md.Shift)/24) {
+							t.Errorf("%s: %s: accuracies %v, %v; want %d/24, %d/24", format, got.Model, got.RefAcc, got.ShiftAcc, md.Ref, md.Shift)
+						}
+					}
+				}
+			}
+			// Image-file paths name nothing in a container dataset.
+			bad := filepath.Join(t.TempDir(), "scratch-x.csv")
+			evalWrite(t, bad, []byte("path,prediction\nreference/val/ant/00.png,0\n"))
+			code, _, stderr := evalRun(t, "eval", "--manifest", manifest, "--predictions", bad, "--baseline", "scratch-*")
+			if code != exitError || !strings.Contains(stderr, "sit in containers") || !strings.Contains(stderr, "distribution,split,sample") {
+				t.Fatalf("image-file paths: exit %d: %s", code, stderr)
+			}
+		})
 	}
 }

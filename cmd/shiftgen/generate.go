@@ -6,12 +6,11 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/shiftgen/shiftgen/pipeline/imageio"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/pipeline"
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
 )
 
 func generateCommand() *cli.Command {
@@ -22,6 +21,8 @@ func generateCommand() *cli.Command {
 		Description: "Reads ROOT/<class>/<image> (or ROOT/{train,val}/<class>/<image>) in torchvision ImageFolder\n" +
 			"order and writes OUT/<shift>/{reference,shifted}/<split>/<class>/<file> plus manifest.json,\n" +
 			"records.jsonl and run.json. Without --in it uses the sample embedded in the binary.\n" +
+			"--output ffcv writes OUT/<shift>/<distribution>/<split>.beton instead, --output webdataset\n" +
+			"OUT/<shift>/<distribution>-<split>-NNNNNN.tar shards.\n" +
 			"Exit status 3 means the datasets were written but some inputs were skipped (see the manifest).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "in", Usage: "source ImageFolder `ROOT` (default: the embedded sample)"},
@@ -32,6 +33,10 @@ func generateCommand() *cli.Command {
 			&cli.StringFlag{Name: "preprocess", Value: "paper", Usage: "preprocessing `P`: paper (val: short side 256, centre crop 256; train: long side at most 256), imagenet-c (short side 256, centre crop 224) or none"},
 			&cli.StringFlag{Name: "format", Value: "jpeg", Usage: "output `FORMAT`: jpeg or png"},
 			&cli.IntFlag{Name: "quality", Usage: "JPEG quality, 1 to 100 (default: 95; 85 with --layout imagenet-c)"},
+			&cli.StringFlag{Name: "output", Value: "folder", Usage: "`KIND` of output: folder (ImageFolder roots of image files, each with a Hugging Face metadata.jsonl), ffcv (one FFCV .beton per distribution × split) or webdataset (tar shards)"},
+			&cli.StringFlag{Name: "ffcv-image", Value: "raw", Usage: "with --output ffcv: what the image field holds, `raw` pixels (the paper's write_imagenet_ffcv.py) or jpg (the JPEG --quality sets)"},
+			&cli.IntFlag{Name: "shard-images", Value: 10000, Usage: "with --output webdataset: samples per tar shard"},
+			&cli.BoolFlag{Name: "dedup", Value: true, Usage: "store images several datasets of the run share once: hard links (folder) or shared containers (ffcv, webdataset); --dedup=false writes every copy"},
 			&cli.StringFlag{Name: "layout", Value: "default", Usage: "`LAYOUT`: default, or imagenet-c (<corruption>/<severity>/<wnid>/<file>, shifted val only; implies --preprocess imagenet-c)"},
 			&cli.IntFlag{Name: "workers", Usage: "concurrent workers (default: all cores)"},
 			&cli.Int64Flag{Name: "max-pixels", Value: imageio.DefaultMaxPixels, Usage: "refuse images whose header declares more pixels"},
@@ -48,7 +53,12 @@ func generateCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			if err := checkBounds(c, bound{flag: "quality", lo: 1, hi: 100}, workersBound,
 				bound{flag: "max-pixels", lo: 1, hi: 1 << 40}, bound{flag: "max-file-bytes", lo: 1, hi: 1 << 50},
-				bound{flag: "tint-table-size", lo: 1, hi: 1 << 27}, bound{flag: "shards", lo: 1, hi: 1 << 20}); err != nil {
+				bound{flag: "tint-table-size", lo: 1, hi: 1 << 27}, bound{flag: "shards", lo: 1, hi: 1 << 20},
+				bound{flag: "shard-images", lo: 1, hi: 1 << 30}); err != nil {
+				return err
+			}
+			output, ffcvImage, shardImages, err := outputFlags(c)
+			if err != nil {
 				return err
 			}
 			root, name, cleanup, err := inputRoot(c.String("in"))
@@ -70,6 +80,7 @@ func generateCommand() *cli.Command {
 				Seed: c.Int64("seed"), TintTableSize: c.Int("tint-table-size"),
 				Preprocess: imageio.Preprocess(preprocess), Format: imageio.Format(c.String("format")),
 				Quality: c.Int("quality"), Layout: pipeline.Layout(c.String("layout")), Workers: c.Int("workers"),
+				Output: output, FFCVImage: ffcvImage, ShardImages: shardImages, NoDedup: !c.Bool("dedup"),
 				MaxPixels: c.Int64("max-pixels"), MaxFileBytes: c.Int64("max-file-bytes"), Force: c.Bool("force"), FollowSymlinks: c.Bool("follow-symlinks"),
 				FrostTextures: c.String("frost-textures"), StyleImages: styleImages(c), Resume: c.Bool("resume"), Shard: shard, Progress: progress, Command: strings.Join(os.Args, " "),
 				Warn: warner(false),
@@ -90,8 +101,8 @@ func generateCommand() *cli.Command {
 			if !res.Shard.IsZero() {
 				fmt.Fprintf(os.Stderr, "shiftgen: shard %s done; once all %d shards are done, run `shiftgen merge` on each dataset folder\n", res.Shard, res.Shard.N)
 			}
-			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)\n",
-				res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec)
+			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)%s\n",
+				res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec, savedText(res.Shared))
 			return skippedExit(res.Skipped, "each manifest.json")
 		},
 	}
@@ -124,4 +135,75 @@ func shardFlag(s string, shards int) (pipeline.Shard, error) {
 		return pipeline.ShardFromEnv(os.Getenv, shards)
 	}
 	return pipeline.ParseShard(s)
+}
+
+// outputFlags reads --output and the flags that go with one kind of output, refusing
+// (as usage errors) flags given for another kind.
+func outputFlags(c *cli.Context) (pipeline.OutputKind, string, int, error) {
+	kind := pipeline.OutputKind(c.String("output"))
+	switch kind {
+	case pipeline.FolderOutput, pipeline.FFCVOutput, pipeline.WebDatasetOutput:
+	default:
+		return "", "", 0, usage(fmt.Errorf("unknown --output %q; valid: folder, ffcv, webdataset", kind))
+	}
+	var ffcvImage string
+	shardImages := 0
+	switch {
+	case c.IsSet("ffcv-image") && kind != pipeline.FFCVOutput:
+		return "", "", 0, usage(fmt.Errorf("--ffcv-image goes with --output ffcv"))
+	case c.IsSet("shard-images") && kind != pipeline.WebDatasetOutput:
+		return "", "", 0, usage(fmt.Errorf("--shard-images goes with --output webdataset"))
+	case kind == pipeline.FFCVOutput:
+		ffcvImage = c.String("ffcv-image")
+		if c.IsSet("format") {
+			return "", "", 0, usage(fmt.Errorf("--output ffcv stores raw pixels or JPEG (--ffcv-image raw|jpg); --format does not apply"))
+		}
+		if ffcvImage == pipeline.FFCVRaw && c.IsSet("quality") {
+			return "", "", 0, usage(fmt.Errorf("--ffcv-image raw stores pixels; --quality goes with --ffcv-image jpg"))
+		}
+	case kind == pipeline.WebDatasetOutput:
+		shardImages = c.Int("shard-images")
+	}
+	return kind, ffcvImage, shardImages, nil
+}
+
+// savedText is the summary's note of what storing shared images once saved ("" when
+// nothing was shared).
+func savedText(s manifests.Sharing) string {
+	var how []string
+	if s.Linked > 0 {
+		how = append(how, count(s.Linked, "hard link"))
+	}
+	if s.Referenced > 0 {
+		how = append(how, fmt.Sprintf("%s in %s", count(s.Referenced, "image"), count(s.Containers, "shared container")))
+	}
+	text := ""
+	if len(how) > 0 {
+		text = fmt.Sprintf("; saved %s and %s by storing identical images once (%s)", count(s.Linked+s.Containers, "file"), byteSize(s.Bytes), strings.Join(how, ", "))
+	}
+	if s.Copied > 0 {
+		text += fmt.Sprintf("; %s copied, not linked: %s", count(s.Copied, "identical image"), s.CopyReason)
+	}
+	return text
+}
+
+// count renders "1 file", "2 files".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// byteSize renders n bytes for people: "1.9 MB".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

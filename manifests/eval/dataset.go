@@ -46,6 +46,11 @@ type Dataset struct {
 	images       []imageRec
 	byPath       map[string]int32
 	byIndex      [2]map[int]int32
+	// packed is set when the images sit in containers (FFCV, WebDataset): paths are
+	// then the records' locators, and bySample finds an image by its position in its
+	// distribution's container order.
+	packed   bool
+	bySample [2]map[int64]int32
 	// other holds FNV-64a hashes of the paths of records of other splits, so that
 	// predictions for them are recognised and ignored rather than refused.
 	other map[uint64]struct{}
@@ -125,6 +130,8 @@ func loadDataset(ctx context.Context, manifestPath string, o loadOptions) (*Data
 		recordsPath:  filepath.Join(dir, m.Records.Name),
 		byPath:       map[string]int32{},
 		byIndex:      [2]map[int]int32{{}, {}},
+		packed:       m.Output != nil,
+		bySample:     [2]map[int64]int32{{}, {}},
 		other:        map[uint64]struct{}{},
 		byVal:        make([][]int32, len(by)),
 		byNames:      make([][]string, len(by)),
@@ -160,6 +167,12 @@ func loadDataset(ctx context.Context, manifestPath string, o loadOptions) (*Data
 			return fmt.Errorf("%s:%d: label %d is out of range: the manifest has %d classes (0..%d)", d.recordsPath, line, r.Label, len(m.Classes), len(m.Classes)-1)
 		}
 		p := cleanPath(r.Path)
+		if r.In != nil {
+			p = r.Locator()
+		}
+		if (r.In != nil) != d.packed {
+			return fmt.Errorf("%s:%d: record %s is %s a container, but the manifest says the images are %s", d.recordsPath, line, r.Locator(), map[bool]string{true: "inside", false: "not inside"}[r.In != nil], map[bool]string{true: "in containers", false: "image files"}[d.packed])
+		}
 		if r.Split != split || (d.refOnly && !keepAll && r.Distribution != "reference") {
 			h := fnv.New64a()
 			h.Write([]byte(p))
@@ -176,6 +189,9 @@ func loadDataset(ctx context.Context, manifestPath string, o loadOptions) (*Data
 		}
 		d.byPath[p] = id
 		d.byIndex[dist][r.Index] = id
+		if r.In != nil {
+			d.bySample[dist][r.In.Sample] = id
+		}
 		d.images = append(d.images, imageRec{dist: dist, label: int32(r.Label), index: r.Index, path: p})
 		for k := range r.Fields {
 			d.fields[k] = true
@@ -284,9 +300,28 @@ func cleanPath(p string) string {
 // npyOrder lists each distribution's images of the evaluated split in the order in which
 // torchvision's ImageFolder enumerates the folder DIST/SPLIT: class folder by name, then
 // folders in sorted order of their path, then file names sorted (in Python's order of
-// names, manifests.CompareNames). A path that
-// does not start with DIST/SPLIT/ is taken relative to that root as it is.
+// names, manifests.CompareNames). A path that does not start with DIST/SPLIT/ is taken
+// relative to that root as it is. For images in containers it is the container order,
+// the order a loader loop reads the .beton or the shards in: by sample.
 func (d *Dataset) npyOrder() [2][]int32 {
+	if d.packed {
+		var out [2][]int32
+		for di := range out {
+			out[di] = make([]int32, len(d.bySample[di]))
+			for n, id := range d.bySample[di] {
+				if n >= int64(len(out[di])) {
+					return d.folderOrder() // positions with gaps: refused by readNPY's count
+				}
+				out[di][n] = id
+			}
+		}
+		return out
+	}
+	return d.folderOrder()
+}
+
+// folderOrder is npyOrder for image files.
+func (d *Dataset) folderOrder() [2][]int32 {
 	type key struct {
 		class, dir, file string
 		id               int32

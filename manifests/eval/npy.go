@@ -88,7 +88,11 @@ func (s *predSet) readNPY(f io.Reader, root NPYRoot) error {
 		return fmt.Errorf("shape %v: want (N,) integer predictions or (N, K) logits", shape)
 	}
 	if shape[0] != len(order) {
-		return fmt.Errorf("%d rows but %s has %d images; the rows must follow that ImageFolder root (check --npy-root)", shape[0], where, len(order))
+		follow := "that ImageFolder root"
+		if s.d.packed {
+			follow = "its containers' sample order"
+		}
+		return fmt.Errorf("%d rows but %s has %d images; the rows must follow %s (check --npy-root)", shape[0], where, len(order), follow)
 	}
 	if !h.Numeric() || h.Kind == 'b' {
 		return fmt.Errorf("dtype %s is not supported: save integer predictions as int64 or logits as float32/float64", h.Descr)

@@ -243,19 +243,52 @@ func (s *predSet) lookupPath(p []byte) (int32, error) {
 	if _, ok := s.d.other[h.Sum64()]; ok {
 		return 0, errIgnored
 	}
+	if s.d.packed {
+		return 0, fmt.Errorf("unknown image %s: the images of %s sit in containers, named by the container and place, like %q (or give distribution,split,sample or distribution,split,index columns)", quoteShort(p), s.d.recordsPath, s.d.images[0].path)
+	}
 	return 0, fmt.Errorf("unknown image %s: no record of %s has this path (paths are relative to the dataset folder %s, like %q)", quoteShort(p), s.d.recordsPath, s.d.Dir, s.d.images[0].path)
+}
+
+// lookupSample finds the image at position sample of a distribution's container order
+// (its .beton, or its tar shards read in order).
+func (s *predSet) lookupSample(dist, split, sample []byte) (int32, error) {
+	di, err := distIndex(dist)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(string(sample), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("sample %s: want a non-negative integer", quoteShort(sample))
+	}
+	if !s.d.packed {
+		return 0, fmt.Errorf("a sample column numbers images in containers, but the images of %s are files; give path or distribution,split,index columns", s.d.recordsPath)
+	}
+	if string(split) != s.d.Split {
+		return 0, errIgnored
+	}
+	id, ok := s.d.bySample[di][n]
+	if !ok {
+		return 0, fmt.Errorf("unknown image %s/%s sample %d: %s has %d %s images of split %s (samples 0..%d)", dist, split, n, s.d.recordsPath, len(s.d.bySample[di]), dist, s.d.Split, len(s.d.bySample[di])-1)
+	}
+	return id, nil
+}
+
+// distIndex reads a distribution name.
+func distIndex(dist []byte) (int, error) {
+	switch string(dist) {
+	case "reference":
+		return distRef, nil
+	case "shifted":
+		return distShift, nil
+	}
+	return 0, fmt.Errorf("distribution %s: want reference or shifted", quoteShort(dist))
 }
 
 // lookupIndex finds the image given by distribution, split and index.
 func (s *predSet) lookupIndex(dist, split, index []byte) (int32, error) {
-	var di int
-	switch string(dist) {
-	case "reference":
-		di = distRef
-	case "shifted":
-		di = distShift
-	default:
-		return 0, fmt.Errorf("distribution %s: want reference or shifted", quoteShort(dist))
+	di, err := distIndex(dist)
+	if err != nil {
+		return 0, err
 	}
 	i, err := strconv.Atoi(string(index))
 	if err != nil || i < 0 {
@@ -313,14 +346,14 @@ func atoi(b []byte) (int, bool) {
 
 // columns are the positions of the known columns of a CSV header (-1: absent).
 type columns struct {
-	path, dist, split, index, pred, label int
+	path, dist, split, index, sample, pred, label int
 	// dataset names the dataset of a row in a file covering several (see coverReader).
 	dataset int
 	n       int
 }
 
 func parseHeader(fields []string) (columns, error) {
-	c := columns{path: -1, dist: -1, split: -1, index: -1, pred: -1, label: -1, dataset: -1, n: len(fields)}
+	c := columns{path: -1, dist: -1, split: -1, index: -1, sample: -1, pred: -1, label: -1, dataset: -1, n: len(fields)}
 	for i, f := range fields {
 		switch strings.ToLower(strings.TrimSpace(f)) {
 		case "path":
@@ -331,6 +364,8 @@ func parseHeader(fields []string) (columns, error) {
 			c.split = i
 		case "index":
 			c.index = i
+		case "sample":
+			c.sample = i
 		case "prediction":
 			c.pred = i
 		case "label":
@@ -342,8 +377,8 @@ func parseHeader(fields []string) (columns, error) {
 	if c.pred < 0 {
 		return c, fmt.Errorf("the header %s has no prediction column; the first line must name the columns, e.g. path,prediction or distribution,split,index,prediction", quoteShort([]byte(strings.Join(fields, ","))))
 	}
-	if c.path < 0 && (c.dist < 0 || c.split < 0 || c.index < 0) {
-		return c, fmt.Errorf("the header %s names no image: add a path column (relative to the dataset folder) or distribution, split and index columns", quoteShort([]byte(strings.Join(fields, ","))))
+	if c.path < 0 && (c.dist < 0 || c.split < 0 || (c.index < 0 && c.sample < 0)) {
+		return c, fmt.Errorf("the header %s names no image: add a path column (relative to the dataset folder), or distribution, split and index columns (or sample, the position in a container's order)", quoteShort([]byte(strings.Join(fields, ","))))
 	}
 	return c, nil
 }
@@ -362,16 +397,19 @@ func (s *predSet) header(columns) error { return nil }
 
 // row handles one row's fields: the image key, the prediction and the optional label.
 func (s *predSet) row(c columns, f [][]byte, line int) error {
-	need := max(c.path, c.dist, c.split, c.index, c.pred, c.label) + 1
+	need := max(c.path, c.dist, c.split, c.index, c.sample, c.pred, c.label) + 1
 	if len(f) < need {
 		return atLine(line, "%d fields but the header names %d columns; every row needs them all", len(f), c.n)
 	}
 	var id int32
 	var err error
-	if c.path >= 0 {
+	switch {
+	case c.path >= 0:
 		id, err = s.lookupPath(f[c.path])
-	} else {
+	case c.index >= 0:
 		id, err = s.lookupIndex(f[c.dist], f[c.split], f[c.index])
+	default:
+		id, err = s.lookupSample(f[c.dist], f[c.split], f[c.sample])
 	}
 	if err == errIgnored {
 		s.ignored++
@@ -547,18 +585,21 @@ type jsonRow struct {
 	Distribution *string         `json:"distribution"`
 	Split        *string         `json:"split"`
 	Index        json.RawMessage `json:"index"`
+	Sample       json.RawMessage `json:"sample"`
 	Prediction   json.RawMessage `json:"prediction"`
 	Label        json.RawMessage `json:"label"`
 	Dataset      *string         `json:"dataset"`
 }
 
 // readJSONL reads a JSONL predictions file: one object per line with "prediction" and
-// either "path" or "distribution", "split" and "index".
+// either "path" or "distribution", "split" and "index" (or "sample", for images in
+// containers).
 func readJSONL(r io.Reader, s rowSink) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), MaxLine)
-	c := columns{path: 0, dist: -1, split: -1, index: -1, pred: 1, label: -1, dataset: -1, n: 2}
-	ci := columns{path: -1, dist: 0, split: 1, index: 2, pred: 3, label: -1, dataset: -1, n: 4}
+	c := columns{path: 0, dist: -1, split: -1, index: -1, sample: -1, pred: 1, label: -1, dataset: -1, n: 2}
+	ci := columns{path: -1, dist: 0, split: 1, index: 2, sample: -1, pred: 3, label: -1, dataset: -1, n: 4}
+	cs := columns{path: -1, dist: 0, split: 1, index: -1, sample: 2, pred: 3, label: -1, dataset: -1, n: 4}
 	line := 0
 	var f [][]byte
 	for sc.Scan() {
@@ -593,8 +634,15 @@ func readJSONL(r io.Reader, s rowSink) error {
 			}
 			f = append(f[:0], []byte(*jr.Distribution), []byte(*jr.Split), idx, pred)
 			cols = ci
+		case jr.Distribution != nil && jr.Split != nil && jr.Sample != nil:
+			n, err := rawScalar(jr.Sample)
+			if err != nil {
+				return atLine(line, "sample: %w", err)
+			}
+			f = append(f[:0], []byte(*jr.Distribution), []byte(*jr.Split), n, pred)
+			cols = cs
 		default:
-			return atLine(line, "the object names no image: give \"path\" (relative to the dataset folder) or \"distribution\", \"split\" and \"index\"")
+			return atLine(line, "the object names no image: give \"path\" (relative to the dataset folder) or \"distribution\", \"split\" and \"index\" (or \"sample\")")
 		}
 		if jr.Label != nil {
 			l, err := rawScalar(jr.Label)

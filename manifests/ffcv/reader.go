@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // Entry describes one sample of a .beton file.
@@ -49,6 +50,38 @@ func Open(path string) (*Reader, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// NewReader checks and reads the .beton file f (opened by the caller, say inside an
+// os.Root), naming it name in errors. The Reader reads from f; closing it closes f.
+func NewReader(f *os.File, name string) (*Reader, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("ffcv: %s: %w", name, err)
+	}
+	return read(f, fi.Size(), name)
+}
+
+// OpenWork opens the work folder of a Writer that was closed (not removed), written
+// with the options o, as a Reader of its samples, for Merge: the payloads are read from
+// the data file where the writer put them, with no assembled copy of the file. Like
+// Reopen it keeps the longest intact prefix of samples.
+func OpenWork(dir string, o Options) (*Reader, error) {
+	w, err := Reopen(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]Entry, w.n)
+	for i := range entries {
+		e, err := w.entry(int64(i))
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		entries[i] = Entry{Label: e.label, Mode: e.mode, Width: int(e.width), Height: int(e.height), Offset: e.rel, Size: e.size}
+	}
+	w.index.Close()
+	return &Reader{f: w.data, name: filepath.Join(dir, dataFile), pageSize: w.pageSize, entries: entries}, nil
 }
 
 // read parses the file structure from ra, of the given size.

@@ -22,15 +22,18 @@ var reserved = []string{"file_name", "image", "label"}
 // slash-separated path relative to the dataset folder (as records' paths are, e.g.
 // "shifted/val"). It has one line per record, in the given order:
 // {"file_name": the record's path relative to root, then the record's sampled fields
-// sorted by name}. Every record must lie under root. The result depends only on its
-// arguments.
+// sorted by name}. Every record must lie under root; root "" (or ".") is the dataset
+// folder itself, as in the ImageNet-C layout. The result depends only on its arguments.
 func Metadata(root string, records []*manifests.Record) ([]byte, error) {
-	root = strings.TrimSuffix(path.Clean(root), "/")
+	prefix := strings.TrimSuffix(path.Clean(root), "/") + "/"
+	if prefix == "./" {
+		prefix = ""
+	}
 	var b bytes.Buffer
 	seen := map[string]bool{}
 	for _, r := range records {
-		rel, ok := strings.CutPrefix(r.Path, root+"/")
-		if !ok || rel == "" || path.Clean(rel) != rel || strings.HasPrefix(rel, "../") {
+		rel, ok := strings.CutPrefix(r.Path, prefix)
+		if !ok || rel == "" || path.Clean(rel) != rel || rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) || r.In != nil {
 			return nil, fmt.Errorf("imagefolder: record %s/%s/%d: path %q is not inside %q", r.Distribution, r.Split, r.Index, r.Path, root)
 		}
 		if seen[rel] {

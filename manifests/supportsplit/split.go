@@ -272,6 +272,9 @@ func loadRole(name, path, featPath string) (*role, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--%s: %w", name, err)
 	}
+	if m.Output != nil {
+		return nil, fmt.Errorf("--%s %s: its images sit in %s containers, and a split dataset names image files; split a dataset written with --output folder, or an indexed one", name, path, m.Output.Kind)
+	}
 	r := &role{name: name, path: path, dir: filepath.Dir(path), m: m, all: all, fpath: featPath}
 	var has [2]bool
 	for _, rec := range r.all {

@@ -40,6 +40,20 @@ func Open(path string) (*Reader, error) {
 	return &Reader{f: f, name: path, entries: entries}, nil
 }
 
+// NewReader checks and reads the shard f (opened by the caller, say inside an
+// os.Root), naming it name in errors. The Reader reads from f; closing it closes f.
+func NewReader(f *os.File, name string) (*Reader, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("webdataset: %s: %w", name, err)
+	}
+	entries, _, err := scan(f, fi.Size(), name, true)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{f: f, name: name, entries: entries}, nil
+}
+
 // Len returns the number of samples in the shard.
 func (r *Reader) Len() int { return len(r.entries) }
 

@@ -219,6 +219,30 @@ func (s *Scratch) Encode(c Codec, img *image.RGBA, f Format, quality int) ([]byt
 	return b, nil
 }
 
+// RGB returns img's pixels as rows of RGB bytes, top to bottom, without alpha (what an
+// FFCV raw image field stores); like an Encode result, the bytes stay valid until Reset.
+func (s *Scratch) RGB(img *image.RGBA) []byte {
+	if s.nenc == len(s.enc) {
+		s.enc = append(s.enc, nil)
+	}
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	b := s.enc[s.nenc][:0]
+	if cap(b) < 3*w*h {
+		b = make([]byte, 0, 3*w*h)
+	}
+	b = b[:3*w*h]
+	for y := 0; y < h; y++ {
+		row := img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y):]
+		out := b[3*w*y : 3*w*(y+1)]
+		for x := 0; x < w; x++ {
+			out[3*x], out[3*x+1], out[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+		}
+	}
+	s.enc[s.nenc] = b
+	s.nenc++
+	return b
+}
+
 // Reset ends an image: Encode results may be overwritten from now on, and memory beyond
 // what the next image is likely to need is let go.
 func (s *Scratch) Reset() {
