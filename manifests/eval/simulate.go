@@ -64,8 +64,9 @@ type SimConfig struct {
 	// ExpandManifests).
 	Manifests []string
 	// Out is the folder written (required): OUT/NAME/MODEL.csv per dataset NAME (its
-	// folder relative to the folder holding every dataset, as eval names it), plus
-	// OUT/models.csv and OUT/simulation.json.
+	// folder relative to the folder holding every dataset, as eval names it), with
+	// distribution,split,index,prediction,simulated rows (the images' records name them
+	// so whatever the output kind), plus OUT/models.csv and OUT/simulation.json.
 	Out string
 	// Split is the split simulated (default "val").
 	Split string
@@ -335,10 +336,10 @@ func simulateDataset(d *Dataset, name, manifest string, models []simModel, seed 
 		}
 		var b bytes.Buffer
 		cw := csv.NewWriter(&b)
-		cw.Write([]string{"path", "prediction", "simulated"})
-		for _, ids := range sides {
+		cw.Write([]string{"distribution", "split", "index", "prediction", "simulated"})
+		for side, ids := range sides {
 			for _, id := range ids {
-				cw.Write([]string{d.images[id].path, strconv.Itoa(int(pred[id])), "yes"})
+				cw.Write([]string{distNames[side], d.Split, strconv.Itoa(d.images[id].index), strconv.Itoa(int(pred[id])), "yes"})
 			}
 		}
 		cw.Flush()

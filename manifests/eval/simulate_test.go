@@ -111,26 +111,21 @@ func TestSimulateExact(t *testing.T) {
 			}
 			// The file: every val image of both sides once, right exactly as recorded.
 			rows, err := csv.NewReader(bytes.NewReader(files[d.Dataset+"/"+m.Model+".csv"])).ReadAll()
-			if err != nil || len(rows) != 1+d.Ref+d.Shifted || strings.Join(rows[0], ",") != "path,prediction,simulated" {
+			if err != nil || len(rows) != 1+d.Ref+d.Shifted || strings.Join(rows[0], ",") != "distribution,split,index,prediction,simulated" {
 				t.Fatalf("%s/%s.csv: %d rows, %v", d.Dataset, m.Model, len(rows), err)
 			}
 			right := map[string]int{}
+			seen := map[string]bool{}
 			for _, r := range rows[1:] {
-				var dist string
-				var i int
-				for _, dd := range []string{"reference", "shifted"} {
-					for k := range f.n(dd, "val") {
-						if f.path(dd, "val", k) == r[0] {
-							dist, i = dd, k
-						}
-					}
-				}
-				p, err := strconv.Atoi(r[1])
-				if dist == "" || err != nil || p < 0 || p >= f.classes || r[2] != "yes" {
+				i, err1 := strconv.Atoi(r[2])
+				p, err2 := strconv.Atoi(r[3])
+				key := r[0] + "/" + r[2]
+				if err1 != nil || err2 != nil || r[1] != "val" || i < 0 || i >= f.n(r[0], "val") || seen[key] || p < 0 || p >= f.classes || r[4] != "yes" {
 					t.Fatalf("%s/%s.csv: row %v", d.Dataset, m.Model, r)
 				}
-				if p == f.label(dist, i) {
-					right[dist]++
+				seen[key] = true
+				if p == f.label(r[0], i) {
+					right[r[0]]++
 				}
 			}
 			if right["reference"] != m.RefCorrect || right["shifted"] != m.ShiftCorrect {
