@@ -3,7 +3,6 @@ package eval
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,25 +19,7 @@ const maxModelColumns = 12
 // stable contract: every shift's Report under "shifts", with "kinds" and
 // "imagenet_c").
 func (r *ShiftsReport) Write(w io.Writer, format string) error {
-	switch format {
-	case "json":
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-		_, err := w.Write(buf.Bytes())
-		return err
-	case "csv":
-		return r.writeCSV(w)
-	case "table", "":
-		return r.writeText(w, false)
-	case "markdown":
-		return r.writeText(w, true)
-	}
-	return fmt.Errorf("unknown format %q; use one of %s", format, strings.Join(Formats, ", "))
+	return writeFormat(w, format, r, r.writeCSV, r.writeText)
 }
 
 // writeCSV writes every shift's CSV rows, each led by the dataset, shift name, spec and
