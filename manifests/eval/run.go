@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -114,13 +113,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Scale == "" {
 		cfg.Scale = Probit
 	}
-	var by []string
-	for _, f := range cfg.By {
-		if !slices.Contains(by, f) {
-			by = append(by, f)
-		}
-	}
-	cfg.By = by
+	cfg.By = uniqueStrings(cfg.By)
 	sels := make([]Selector, 0, len(cfg.Baselines))
 	for _, b := range cfg.Baselines {
 		s, _ := ParseSelector(b)

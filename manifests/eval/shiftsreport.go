@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -191,7 +192,7 @@ func (r *ShiftsReport) pivots() map[string]map[string]*pivot {
 	var fields []string
 	for _, s := range r.Shifts {
 		for _, f := range sortedKeys(s.By) {
-			if !containsString(fields, f) {
+			if !slices.Contains(fields, f) {
 				fields = append(fields, f)
 			}
 		}
@@ -219,10 +220,10 @@ func (r *ShiftsReport) pivots() map[string]map[string]*pivot {
 							continue
 						}
 						row := rowOf(s)
-						if !containsString(p.rows, row) {
+						if !slices.Contains(p.rows, row) {
 							p.rows = append(p.rows, row)
 						}
-						if !containsString(vals, v) {
+						if !slices.Contains(vals, v) {
 							vals = append(vals, v)
 						}
 						p.cells[[2]string{row, v}] = pp(gr.MeanER)
@@ -238,15 +239,6 @@ func (r *ShiftsReport) pivots() map[string]map[string]*pivot {
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // writePivots writes one table per --by field and shown group.
