@@ -187,14 +187,6 @@ func savedText(s manifests.Sharing) string {
 	return text
 }
 
-// count renders "1 file", "2 files".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // byteSize renders n bytes for people: "1.9 MB".
 func byteSize(n int64) string {
 	switch {
