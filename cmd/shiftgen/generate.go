@@ -70,9 +70,9 @@ func generateCommand() *cli.Command {
 			if err != nil {
 				return usage(err)
 			}
-			preprocess := c.String("preprocess")
-			if c.String("layout") == "imagenet-c" && !c.IsSet("preprocess") {
-				preprocess = "imagenet-c" // the published dataset's 224 px crops
+			preprocess := "" // the layout's default
+			if c.IsSet("preprocess") {
+				preprocess = c.String("preprocess")
 			}
 			progress, finish := newProgress(c.Bool("quiet"), "generate")
 			opt := pipeline.Options{
