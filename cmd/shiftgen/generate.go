@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -91,21 +92,27 @@ func generateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if res.AlreadyComplete {
-				fmt.Fprintln(os.Stderr, "shiftgen: every dataset is already complete; nothing to resume")
-				return skippedExit(res.Skipped, "each manifest.json")
-			}
-			for _, d := range res.Datasets {
-				fmt.Fprintf(c.App.Writer, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
-			}
-			if !res.Shard.IsZero() {
-				fmt.Fprintf(os.Stderr, "shiftgen: shard %s done; once all %d shards are done, run `shiftgen merge` on each dataset folder\n", res.Shard, res.Shard.N)
-			}
-			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)%s\n",
-				res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec, savedText(res.Shared))
+			summarise(c.App.Writer, res)
 			return skippedExit(res.Skipped, "each manifest.json")
 		},
 	}
+}
+
+// summarise tells what a generate run did: each dataset written (its spec, images and
+// manifest) on w, then the shard's next step and the run's speed and savings on stderr.
+func summarise(w io.Writer, res *pipeline.Result) {
+	if res.AlreadyComplete {
+		fmt.Fprintln(os.Stderr, "shiftgen: every dataset is already complete; nothing to resume")
+		return
+	}
+	for _, d := range res.Datasets {
+		fmt.Fprintf(w, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
+	}
+	if !res.Shard.IsZero() {
+		fmt.Fprintf(os.Stderr, "shiftgen: shard %s done; once all %d shards are done, run `shiftgen merge` on each dataset folder\n", res.Shard, res.Shard.N)
+	}
+	fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)%s\n",
+		res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec, savedText(res.Shared))
 }
 
 // spareProcessor gives the Go scheduler one processor more than there are workers,
