@@ -42,6 +42,7 @@ func newOwner(command, shard string) Owner {
 	return Owner{PID: os.Getpid(), Host: host, Command: command, Started: time.Now().UTC().Format(time.RFC3339), Shard: shard}
 }
 
+// String describes the run for messages: its shard, process, host, start and command.
 func (o Owner) String() string {
 	s := fmt.Sprintf("pid %d on %s, started %s", o.PID, o.Host, o.Started)
 	if o.Shard != "" {
@@ -60,6 +61,7 @@ type BusyError struct {
 	Merge bool
 }
 
+// Error names the folder and the runs holding it, and says what to do.
 func (e *BusyError) Error() string {
 	var who []string
 	for _, o := range e.Owners {

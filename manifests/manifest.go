@@ -202,16 +202,7 @@ type ShardOf struct {
 }
 
 // Marshal renders m as indented JSON with a final newline. The output is deterministic.
-func (m *Manifest) Marshal() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+func (m *Manifest) Marshal() ([]byte, error) { return marshalIndent(m) }
 
 // Validate checks m for the fields every reader relies on.
 func (m *Manifest) Validate() error {

@@ -26,7 +26,8 @@ const (
 	ImageNetCLayout Layout = "imagenet-c"
 )
 
-// Options configures Run. Zero values are documented per field; Validate fills defaults.
+// Options configures Run. Zero values are documented per field; Run checks the options
+// and fills the defaults once, before reading anything.
 type Options struct {
 	// In is the source root (required).
 	In string
@@ -41,7 +42,8 @@ type Options struct {
 	Seed int64
 	// TintTableSize is the paper's tint table length N; 0 means 1,281,167.
 	TintTableSize int
-	// Preprocess is the preprocessing; empty means PaperPreprocess.
+	// Preprocess is the preprocessing; empty means PaperPreprocess (ImageNetCPreprocess,
+	// the published dataset's 224 px crops, with the ImageNet-C layout).
 	Preprocess imageio.Preprocess
 	// Format is the output format; empty means JPEG.
 	Format imageio.Format
@@ -120,6 +122,9 @@ func (o *Options) validate() error {
 	}
 	if o.Preprocess == "" {
 		o.Preprocess = imageio.PaperPreprocess
+		if o.Layout == ImageNetCLayout {
+			o.Preprocess = imageio.ImageNetCPreprocess
+		}
 	}
 	if err := o.Preprocess.Valid(); err != nil {
 		return err

@@ -134,8 +134,3 @@ func (s Shard) bounds(total int) (lo, hi int) {
 	}
 	return (s.K - 1) * total / s.N, s.K * total / s.N
 }
-
-// workName is the shard's work folder name under OUT/<shift>/.work.
-func (s Shard) workName() string {
-	return fmt.Sprintf("shard-%d-of-%d", s.K, s.N)
-}

@@ -300,10 +300,6 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
 
-func best(s []stat) stat {
-	return slices.MinFunc(s, func(a, b stat) int { return cmp.Compare(a.wall, b.wall) })
-}
-
 func median(s []stat) stat {
 	c := slices.Clone(s)
 	slices.SortFunc(c, func(a, b stat) int { return cmp.Compare(a.wall, b.wall) })

@@ -13,7 +13,7 @@ type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
 
-// usagef wraps err as a usage error.
+// usage wraps err as a usage error (nil stays nil).
 func usage(err error) error {
 	if err == nil {
 		return nil
@@ -43,11 +43,7 @@ func skippedExit(n int, where string) error {
 	if n == 0 {
 		return nil
 	}
-	what := "inputs"
-	if n == 1 {
-		what = "input"
-	}
-	return exit(fmt.Sprintf("shiftgen: skipped %d %s; the reasons are listed under \"skipped\" in %s", n, what, where), exitSkipped)
+	return exit(fmt.Sprintf("shiftgen: skipped %s; the reasons are listed under \"skipped\" in %s", count(n, "input"), where), exitSkipped)
 }
 
 // bound is the range [lo, hi] a numeric flag's value must lie in when it is given.

@@ -48,7 +48,7 @@ func evalCommand() *cli.Command {
 			&cli.StringFlag{Name: "ce-baseline", Usage: "`MODEL` whose ImageNet-C errors normalise the corruption errors (default: AlexNet's published errors)"},
 			&cli.IntFlag{Name: "bootstrap", Usage: "`N` bootstrap resamples of the baselines (the testbed uses 1000; 0: none)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the bootstrap"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, csv, json or markdown"},
+			formatFlag,
 			&cli.StringFlag{Name: "plot", Usage: "also draw the figure to `FILE` (.png, .svg or .pdf); several datasets: small multiples in FILE, mean ER per shift by kind in FILE-STEM.kinds.EXT"},
 			&cli.StringFlag{Name: "title", Usage: "`TITLE` of the report and plot (default: the shift and its kind)"},
 			&cli.IntFlag{Name: "workers", Usage: "prediction files read at once (default: all cores)"},
@@ -58,8 +58,8 @@ func evalCommand() *cli.Command {
 			if err := checkBounds(c, workersBound, bound{flag: "bootstrap", lo: 0, hi: 1_000_000}); err != nil {
 				return err
 			}
-			if !slices.Contains(eval.Formats, c.String("format")) {
-				return usage(fmt.Errorf("--format %q: use one of %s", c.String("format"), strings.Join(eval.Formats, ", ")))
+			if err := checkFormat(c); err != nil {
+				return err
 			}
 			// Arguments after the flags are more prediction paths (as a shell glob gives
 			// them); flags are not parsed after the first of them.
@@ -94,6 +94,17 @@ func evalCommand() *cli.Command {
 			return plotTo(c.String("plot"), rep.Plot)
 		},
 	}
+}
+
+// formatFlag is --format of the reports eval and reproduce logreg write.
+var formatFlag = &cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, csv, json or markdown"}
+
+// checkFormat refuses, as a usage error, a --format the reports are not written in.
+func checkFormat(c *cli.Context) error {
+	if f := c.String("format"); !slices.Contains(eval.Formats, f) {
+		return usage(fmt.Errorf("--format %q: use one of %s", f, strings.Join(eval.Formats, ", ")))
+	}
+	return nil
 }
 
 // warner prints the library's notes and warnings on stderr unless quiet.

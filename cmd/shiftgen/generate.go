@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -70,9 +71,9 @@ func generateCommand() *cli.Command {
 			if err != nil {
 				return usage(err)
 			}
-			preprocess := c.String("preprocess")
-			if c.String("layout") == "imagenet-c" && !c.IsSet("preprocess") {
-				preprocess = "imagenet-c" // the published dataset's 224 px crops
+			preprocess := "" // the layout's default
+			if c.IsSet("preprocess") {
+				preprocess = c.String("preprocess")
 			}
 			progress, finish := newProgress(c.Bool("quiet"), "generate")
 			opt := pipeline.Options{
@@ -91,21 +92,27 @@ func generateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if res.AlreadyComplete {
-				fmt.Fprintln(os.Stderr, "shiftgen: every dataset is already complete; nothing to resume")
-				return skippedExit(res.Skipped, "each manifest.json")
-			}
-			for _, d := range res.Datasets {
-				fmt.Fprintf(c.App.Writer, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
-			}
-			if !res.Shard.IsZero() {
-				fmt.Fprintf(os.Stderr, "shiftgen: shard %s done; once all %d shards are done, run `shiftgen merge` on each dataset folder\n", res.Shard, res.Shard.N)
-			}
-			fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)%s\n",
-				res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec, savedText(res.Shared))
+			summarise(c.App.Writer, res)
 			return skippedExit(res.Skipped, "each manifest.json")
 		},
 	}
+}
+
+// summarise tells what a generate run did: each dataset written (its spec, images and
+// manifest) on w, then the shard's next step and the run's speed and savings on stderr.
+func summarise(w io.Writer, res *pipeline.Result) {
+	if res.AlreadyComplete {
+		fmt.Fprintln(os.Stderr, "shiftgen: every dataset is already complete; nothing to resume")
+		return
+	}
+	for _, d := range res.Datasets {
+		fmt.Fprintf(w, "%s\t%d images\t%s\n", d.Spec, d.Images, d.Manifest)
+	}
+	if !res.Shard.IsZero() {
+		fmt.Fprintf(os.Stderr, "shiftgen: shard %s done; once all %d shards are done, run `shiftgen merge` on each dataset folder\n", res.Shard, res.Shard.N)
+	}
+	fmt.Fprintf(os.Stderr, "shiftgen: wrote %d images in %.1fs (%.0f images/s, codec %s)%s\n",
+		res.Images-res.Resumed, res.Elapsed.Seconds(), float64(res.Images-res.Resumed)/res.Elapsed.Seconds(), res.Codec, savedText(res.Shared))
 }
 
 // spareProcessor gives the Go scheduler one processor more than there are workers,
@@ -185,14 +192,6 @@ func savedText(s manifests.Sharing) string {
 		text += fmt.Sprintf("; %s copied, not linked: %s", count(s.Copied, "identical image"), s.CopyReason)
 	}
 	return text
-}
-
-// count renders "1 file", "2 files".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // byteSize renders n bytes for people: "1.9 MB".

@@ -124,7 +124,7 @@ func listShort(w io.Writer, entries []shifts.Entry, presets []shifts.Preset) err
 		row(e.Name, string(e.Kind), e.Description)
 	}
 	for _, p := range presets {
-		row(p.Name, "preset", fmt.Sprintf("%d %s: %s", len(p.Specs), plural(len(p.Specs), "shift", "shifts"), p.Description))
+		row(p.Name, "preset", count(len(p.Specs), "shift")+": "+p.Description)
 	}
 	_, err := fmt.Fprintln(w, "\nParameters, defaults and severity tables: shiftgen list NAME [NAME ...]")
 	return err
@@ -193,7 +193,7 @@ func exampleValue(p shifts.Param) string {
 // listPreset prints one preset in full: what it is for, then each shift it expands to
 // with its kind and the folder it writes under OUT.
 func listPreset(w io.Writer, p shifts.Preset) {
-	fmt.Fprintf(w, "%s (preset of %d %s)\n", p.Name, len(p.Specs), plural(len(p.Specs), "shift", "shifts"))
+	fmt.Fprintf(w, "%s (preset of %s)\n", p.Name, count(len(p.Specs), "shift"))
 	for _, l := range wrap(p.Description, listWidth-2) {
 		fmt.Fprintln(w, "  "+l)
 	}
@@ -282,10 +282,10 @@ func cut(s string, width int) string {
 	return string(r) + "…"
 }
 
-// plural returns one when n is 1, else many.
-func plural(n int, one, many string) string {
+// count renders "1 file", "2 files".
+func count(n int, noun string) string {
 	if n == 1 {
-		return one
+		return "1 " + noun
 	}
-	return many
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -426,7 +426,7 @@ for r in json.load(open(sys.argv[1])):
 		}
 	}
 	ds := filepath.Join(out, "night")
-	if code := run_(t, "verify", ds); code != 0 {
+	if code, _ := runQuiet(t, "verify", ds); code != 0 {
 		t.Fatalf("verify: exit %d", code)
 	}
 	meta := filepath.Join(ds, "shifted", "val", "metadata.jsonl")

@@ -283,7 +283,7 @@ func TestSharedImagesStoredOnce(t *testing.T) {
 		if err := json.Unmarshal(b, &run); err != nil || run.Shared == nil || run.Shared.Linked != 48 || run.Shared.Linked != linked || run.Shared.Bytes != refBytes || run.Shared.Copied != 0 {
 			t.Fatalf("%s: %d linked; run.json shared %+v (%v), want 48 linked, %d bytes", d, linked, run.Shared, err, refBytes)
 		}
-		if code := run_(t, "verify", filepath.Join(out, d)); code != 0 {
+		if code, _ := runQuiet(t, "verify", filepath.Join(out, d)); code != 0 {
 			t.Fatalf("verify %s: exit %d", d, code)
 		}
 	}
@@ -296,7 +296,7 @@ func TestSharedImagesStoredOnce(t *testing.T) {
 		t.Fatalf("--force: exit %d: %s", code, e)
 	}
 	for _, d := range []string{"vflip", "unseen-tint", "night"} {
-		if code := run_(t, "verify", "-q", filepath.Join(out, d)); code != 0 {
+		if code, _ := runQuiet(t, "verify", "-q", filepath.Join(out, d)); code != 0 {
 			t.Fatalf("verify %s after vflip was written again: exit %d", d, code)
 		}
 	}
@@ -349,7 +349,7 @@ func TestSharedImagesStoredOnce(t *testing.T) {
 				if len(entries) != 0 {
 					t.Fatalf("%s holds a reference container of its own: %v", d, entries)
 				}
-				if code := run_(t, "verify", filepath.Join(out, d)); code != 0 {
+				if code, _ := runQuiet(t, "verify", filepath.Join(out, d)); code != 0 {
 					t.Fatalf("verify %s: exit %d", d, code)
 				}
 			}
@@ -358,13 +358,6 @@ func TestSharedImagesStoredOnce(t *testing.T) {
 			}
 		})
 	}
-}
-
-// run_ runs the CLI in-process, quietly, and returns its exit code.
-func run_(t *testing.T, args ...string) int {
-	t.Helper()
-	code, _, _ := evalRun(t, args...)
-	return code
 }
 
 // flipByte inverts the byte at offset off of the file p.
@@ -423,7 +416,7 @@ func TestVerifyFlippedByteInContainer(t *testing.T) {
 				}
 			}
 			flipByte(t, file, at+int64(len(img))/2) // restored
-			if code := run_(t, "verify", filepath.Join(out, "vflip")); code != 0 {
+			if code, _ := runQuiet(t, "verify", filepath.Join(out, "vflip")); code != 0 {
 				t.Fatalf("verify after the flip was undone: exit %d", code)
 			}
 			// A byte outside every image: FFCV's padding before the first page, a tar

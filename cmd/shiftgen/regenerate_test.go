@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,16 +15,7 @@ import (
 // runSelf runs this test binary as shiftgen and returns its exit code and output.
 func runSelf(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	out, err := self(args...).CombinedOutput()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, string(out)
-	case errors.As(err, &ee):
-		return ee.ExitCode(), string(out)
-	}
-	t.Fatalf("shiftgen %v: %v", args, err)
-	return 0, ""
+	return exitOf(t, self(args...))
 }
 
 // TestRegenerateCLI generates frost, motion-blur, glass-blur and spatter datasets with

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -33,12 +31,12 @@ func reproduceCommand() *cli.Command {
 				&cli.Uint64Flag{Name: "seed", Usage: "seed of the training sets and initialisations"},
 				&cli.StringFlag{Name: "scale", Value: "probit", Usage: "`SCALE`: probit or logit"},
 				&cli.IntFlag{Name: "bootstrap", Usage: "`N` bootstrap resamples of the baselines"},
-				&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, csv, json or markdown"},
+				formatFlag,
 				&cli.StringFlag{Name: "plot", Usage: "draw both panels to `FILE` (.png, .svg or .pdf)"},
 			},
 			Action: func(c *cli.Context) error {
-				if !slices.Contains(eval.Formats, c.String("format")) {
-					return usage(fmt.Errorf("--format %q: use one of %s", c.String("format"), strings.Join(eval.Formats, ", ")))
+				if err := checkFormat(c); err != nil {
+					return err
 				}
 				scale, err := eval.ParseScale(c.String("scale"))
 				if err != nil {

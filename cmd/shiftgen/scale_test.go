@@ -49,17 +49,36 @@ func bigTree(t *testing.T, classes, per int) string {
 	return root
 }
 
+// tree maps every file under dir but run.json (which records times and the host) to its
+// bytes.
 func tree(t *testing.T, dir string) map[string]string {
 	t.Helper()
+	return readTree(t, dir, false)
+}
+
+// readTree maps every regular file under dir (run.json files only withRun) to its bytes,
+// keyed by native path relative to dir.
+func readTree(t *testing.T, dir string, withRun bool) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && fi.Mode().IsRegular() && fi.Name() != manifests.RunFile {
-			b, _ := os.ReadFile(p)
-			rel, _ := filepath.Rel(dir, p)
-			out[rel] = string(b)
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
 		}
+		if !fi.Mode().IsRegular() || (!withRun && fi.Name() == manifests.RunFile) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = string(b)
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/shiftgen/shiftgen/manifests"
 )
@@ -646,34 +643,18 @@ func modelNames(models []ModelFiles) []string {
 // for k). On errors the first model's (in name order) is returned.
 func (e *engine) readCovering(ctx context.Context, ds []*Dataset) ([][]hits, error) {
 	out := make([][]hits, len(e.models))
-	errs := make([]error, len(e.models))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(manifests.WorkerCount(e.cfg.Workers))
-	var notes = make([][]string, len(e.models))
-	for i := range e.models {
+	notes := make([][]string, len(e.models))
+	err := perModel(ctx, len(e.models), e.cfg.Workers, func(i int) error {
 		if len(e.cover[i]) == 0 {
 			out[i] = make([]hits, len(ds))
-			continue
-		}
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			out[i], notes[i], errs[i] = e.readCover(ds, i)
 			return nil
-		})
-	}
-	werr := g.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
 		}
-	}
-	if err := ctx.Err(); err != nil {
+		var err error
+		out[i], notes[i], err = e.readCover(ds, i)
+		return err
+	})
+	if err != nil {
 		return nil, err
-	}
-	if werr != nil && !errors.Is(werr, context.Canceled) {
-		return nil, werr
 	}
 	for _, ns := range notes {
 		for _, n := range ns {

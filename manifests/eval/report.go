@@ -18,23 +18,30 @@ var Formats = []string{"table", "csv", "json", "markdown"}
 // in percentage points), "markdown" (the same as Markdown tables), "csv" (one row per
 // model and per group, fractions) or "json" (the stable contract, fractions).
 func (r *Report) Write(w io.Writer, format string) error {
+	return writeFormat(w, format, r, r.writeCSV, r.writeText)
+}
+
+// writeFormat renders a report v in format, one of Formats: "json" encodes v (indented,
+// HTML characters unescaped, with a final newline), "csv" calls csv, "table" (or empty)
+// and "markdown" call text, with md set for Markdown.
+func writeFormat(w io.Writer, format string, v any, csv func(io.Writer) error, text func(w io.Writer, md bool) error) error {
 	switch format {
 	case "json":
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(r); err != nil {
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
 		_, err := w.Write(buf.Bytes())
 		return err
 	case "csv":
-		return r.writeCSV(w)
+		return csv(w)
 	case "table", "":
-		return r.writeText(w, false)
+		return text(w, false)
 	case "markdown":
-		return r.writeText(w, true)
+		return text(w, true)
 	}
 	return fmt.Errorf("unknown format %q; use one of %s", format, strings.Join(Formats, ", "))
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -114,13 +113,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Scale == "" {
 		cfg.Scale = Probit
 	}
-	var by []string
-	for _, f := range cfg.By {
-		if !slices.Contains(by, f) {
-			by = append(by, f)
-		}
-	}
-	cfg.By = by
+	cfg.By = uniqueStrings(cfg.By)
 	sels := make([]Selector, 0, len(cfg.Baselines))
 	for _, b := range cfg.Baselines {
 		s, _ := ParseSelector(b)
@@ -286,33 +279,15 @@ func modelInfo(models []ModelFiles, modelsCSV string, sels []Selector, warn func
 func (d *Dataset) readAll(ctx context.Context, models []ModelFiles, roots []NPYRoot, workers int, warn func(string)) ([]hits, error) {
 	out := make([]hits, len(models))
 	ignored := make([]int, len(models))
-	errs := make([]error, len(models))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(manifests.WorkerCount(workers))
-	for i := range models {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			var pred []int32
-			pred, ignored[i], errs[i] = d.ReadPredictions(models[i], roots)
-			if errs[i] == nil {
-				out[i] = newHits(d, pred)
-			}
-			return nil
-		})
-	}
-	werr := g.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	err := perModel(ctx, len(models), workers, func(i int) error {
+		pred, n, err := d.ReadPredictions(models[i], roots)
+		if err == nil {
+			out[i], ignored[i] = newHits(d, pred), n
 		}
-	}
-	if err := ctx.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
-	}
-	if werr != nil && !errors.Is(werr, context.Canceled) {
-		return nil, werr
 	}
 	for i, n := range ignored {
 		if n > 0 {
@@ -328,4 +303,36 @@ func (d *Dataset) notScored() string {
 		return fmt.Sprintf("other than the reference images of split %s (the dataset serves as reference)", d.Split)
 	}
 	return "of other splits than " + d.Split
+}
+
+// perModel calls read(i) for every model i in 0..n−1, up to workers at once (see
+// manifests.WorkerCount). A model's error does not stop the others, so that the error
+// returned is always the first model's in index order, whichever file finishes first;
+// read stores its results by i. When ctx is cancelled perModel returns ctx.Err().
+func perModel(ctx context.Context, n, workers int, read func(i int) error) error {
+	errs := make([]error, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(manifests.WorkerCount(workers))
+	for i := range n {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			errs[i] = read(i)
+			return nil
+		})
+	}
+	werr := g.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if werr != nil && !errors.Is(werr, context.Canceled) {
+		return werr
+	}
+	return nil
 }

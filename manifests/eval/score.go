@@ -2,7 +2,6 @@ package eval
 
 import (
 	"fmt"
-	"math/bits"
 	"sort"
 	"strings"
 )
@@ -27,15 +26,6 @@ func (h hits) count(ids []int32) int {
 	k := 0
 	for _, id := range ids {
 		k += int(h[id>>6] >> (uint(id) & 63) & 1)
-	}
-	return k
-}
-
-// total returns the number of hits.
-func (h hits) total() int {
-	k := 0
-	for _, w := range h {
-		k += bits.OnesCount64(w)
 	}
 	return k
 }

@@ -211,29 +211,47 @@ func (r *ShiftsReport) savePanels(file string) error {
 	}
 	w := PanelSize.W * vg.Length(cols)
 	legend := newLegendStrip(items, w-20)
-	const titleH = vg.Length(26)
 	h := PanelSize.H*vg.Length(rows) + titleH + legend.height + 8
-	err = plotfile.Save(file, w, h, func(dc draw.Canvas) {
+	return saveFigure(file, w, h, r.Title, legend, func(area draw.Canvas) {
+		drawGrid(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(10), PadY: vg.Points(10), PadTop: vg.Points(2), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}, area)
+	})
+}
+
+// titleH is the height of a figure's title band.
+const titleH = vg.Length(26)
+
+// saveFigure writes a w×h figure to file: a white page with title centred at the top,
+// legend (if not nil) below the title, and body drawing in the area left below them.
+func saveFigure(file string, w, h vg.Length, title string, legend *legendStrip, body func(area draw.Canvas)) error {
+	err := plotfile.Save(file, w, h, func(dc draw.Canvas) {
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
 		top := dc.Max.Y
-		dc.FillText(titleStyle(), vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: top - 18}, r.Title)
-		legend.draw(dc, vg.Point{X: dc.Min.X + 10, Y: top - titleH}, w-20)
+		dc.FillText(titleStyle(), vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: top - 18}, title)
 		area := dc
-		area.Max.Y = top - titleH - legend.height - 8
-		tiles := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(10), PadY: vg.Points(10), PadTop: vg.Points(2), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}, area)
-		for i, row := range grid {
-			for j, p := range row {
-				if p != nil {
-					p.Draw(tiles[i][j])
-				}
-			}
+		area.Max.Y = top - titleH
+		if legend != nil {
+			legend.draw(dc, vg.Point{X: dc.Min.X + 10, Y: top - titleH}, w-20)
+			area.Max.Y = top - titleH - legend.height - 8
 		}
+		body(area)
 	})
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", file, err)
 	}
 	return nil
+}
+
+// drawGrid draws the plots of grid, aligned as tiles of area; nil cells stay empty.
+func drawGrid(grid [][]*plot.Plot, tiles draw.Tiles, area draw.Canvas) {
+	aligned := plot.Align(grid, tiles, area)
+	for i, row := range grid {
+		for j, p := range row {
+			if p != nil {
+				p.Draw(aligned[i][j])
+			}
+		}
+	}
 }
 
 // erBars draws, for each row (a shift) of a kind's panel, one horizontal bar per group
@@ -379,22 +397,16 @@ func (r *ShiftsReport) saveKinds(file string) error {
 	}
 	w := 7.5 * vg.Inch
 	legend := newLegendStrip(items, w-20)
-	const titleH = vg.Length(26)
 	total := 0.0
 	for _, h := range heights {
 		total += h
 	}
 	h := vg.Length(total)*vg.Inch + titleH + legend.height + 8
-	err := plotfile.Save(file, w, h, func(dc draw.Canvas) {
-		dc.SetColor(color.White)
-		dc.Fill(dc.Rectangle.Path())
-		top := dc.Max.Y
-		dc.FillText(titleStyle(), vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: top - 18}, r.Title+": mean ER per shift")
-		legend.draw(dc, vg.Point{X: dc.Min.X + 10, Y: top - titleH}, w-20)
-		y := top - titleH - legend.height - 8
+	return saveFigure(file, w, h, r.Title+": mean ER per shift", legend, func(area draw.Canvas) {
+		y := area.Max.Y
 		canvases := make([]draw.Canvas, len(panels))
 		for i := range panels {
-			c := dc
+			c := area
 			c.Max.Y = y - 6 // a gap between panels
 			y -= vg.Length(heights[i]) * vg.Inch
 			c.Min.Y = y
@@ -418,10 +430,6 @@ func (r *ShiftsReport) saveKinds(file string) error {
 			p.Draw(c)
 		}
 	})
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", file, err)
-	}
-	return nil
 }
 
 // sweep is the datasets of one shift that differ in one numeric parameter only, such as
@@ -655,27 +663,13 @@ func (r *ShiftsReport) saveSweeps(file string, sw []sweep) ([]*legendPlacer, err
 		grid[i/cols][i%cols] = p
 		placers = append(placers, lp)
 	}
-	const titleH = vg.Length(26)
 	w := SweepSize.W * vg.Length(cols)
 	h := SweepSize.H*vg.Length(rows) + titleH
-	err := plotfile.Save(file, w, h, func(dc draw.Canvas) {
-		dc.SetColor(color.White)
-		dc.Fill(dc.Rectangle.Path())
-		top := dc.Max.Y
-		dc.FillText(titleStyle(), vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: top - 18}, r.Title+": mean ER over each sweep")
-		area := dc
-		area.Max.Y = top - titleH
-		tiles := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(12), PadTop: vg.Points(2), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(10)}, area)
-		for i, row := range grid {
-			for j, p := range row {
-				if p != nil {
-					p.Draw(tiles[i][j])
-				}
-			}
-		}
+	err := saveFigure(file, w, h, r.Title+": mean ER over each sweep", nil, func(area draw.Canvas) {
+		drawGrid(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(12), PadTop: vg.Points(2), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(10)}, area)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("plot %s: %w", file, err)
+		return nil, err
 	}
 	return placers, nil
 }

@@ -3,9 +3,9 @@ package eval
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,25 +20,7 @@ const maxModelColumns = 12
 // stable contract: every shift's Report under "shifts", with "kinds" and
 // "imagenet_c").
 func (r *ShiftsReport) Write(w io.Writer, format string) error {
-	switch format {
-	case "json":
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-		_, err := w.Write(buf.Bytes())
-		return err
-	case "csv":
-		return r.writeCSV(w)
-	case "table", "":
-		return r.writeText(w, false)
-	case "markdown":
-		return r.writeText(w, true)
-	}
-	return fmt.Errorf("unknown format %q; use one of %s", format, strings.Join(Formats, ", "))
+	return writeFormat(w, format, r, r.writeCSV, r.writeText)
 }
 
 // writeCSV writes every shift's CSV rows, each led by the dataset, shift name, spec and
@@ -210,7 +192,7 @@ func (r *ShiftsReport) pivots() map[string]map[string]*pivot {
 	var fields []string
 	for _, s := range r.Shifts {
 		for _, f := range sortedKeys(s.By) {
-			if !containsString(fields, f) {
+			if !slices.Contains(fields, f) {
 				fields = append(fields, f)
 			}
 		}
@@ -238,10 +220,10 @@ func (r *ShiftsReport) pivots() map[string]map[string]*pivot {
 							continue
 						}
 						row := rowOf(s)
-						if !containsString(p.rows, row) {
+						if !slices.Contains(p.rows, row) {
 							p.rows = append(p.rows, row)
 						}
-						if !containsString(vals, v) {
+						if !slices.Contains(vals, v) {
 							vals = append(vals, v)
 						}
 						p.cells[[2]string{row, v}] = pp(gr.MeanER)
@@ -257,15 +239,6 @@ func (r *ShiftsReport) pivots() map[string]map[string]*pivot {
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // writePivots writes one table per --by field and shown group.

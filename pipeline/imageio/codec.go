@@ -132,13 +132,3 @@ type regionDecoder interface {
 type appendEncoder interface {
 	appendEncode(dst []byte, img *image.RGBA, f Format, quality int) ([]byte, error)
 }
-
-// growBytes returns b with room for n more bytes after len(b).
-func growBytes(b []byte, n int) []byte {
-	if cap(b)-len(b) >= n {
-		return b
-	}
-	nb := make([]byte, len(b), len(b)+n)
-	copy(nb, b)
-	return nb
-}

@@ -437,3 +437,13 @@ func (c *TurboCodec) appendEncode(dst []byte, img *image.RGBA, f Format, quality
 	c.enc.Put(t)
 	return dst[:len(dst)+size], nil
 }
+
+// growBytes returns b with room for n more bytes after len(b).
+func growBytes(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), len(b)+n)
+	copy(nb, b)
+	return nb
+}
