@@ -311,15 +311,45 @@ func (b *erBars) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 }
 
-// plainTicks are gonum's default ticks labelled without trailing zeros (-25, 0, 25).
+// plainTicks label an axis at multiples of a round step (1, 2, 2.5 or 5 times a power
+// of ten, five or six labels across), so zero is labelled whenever it lies on the axis,
+// written plainly (-2.5, 0, 2.5), with an unlabelled mark halfway between labels.
 type plainTicks struct{}
 
-// Ticks returns the default ticks between min and max, relabelled.
-func (plainTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+// Ticks returns the labelled and halfway ticks between lo and hi.
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	raw := (hi - lo) / 6
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 2.5, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	// Decimals enough for the step (2.5 × 10^k needs one more than 10^k).
+	dec := max(int(-math.Floor(math.Log10(step)+1e-9)), 0)
+	if r := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9)); math.Abs(r-2.5) < 1e-9 {
+		dec++
+	}
+	var ticks []plot.Tick
+	for k := math.Ceil(lo/step - 0.5); k*step <= hi+step/2; k++ {
+		if v := k * step; v >= lo-1e-9*step && v <= hi+1e-9*step {
+			label := strconv.FormatFloat(v, 'f', dec, 64)
+			if dec > 0 {
+				label = strings.TrimRight(strings.TrimRight(label, "0"), ".")
+			}
+			if label == "-0" {
+				label = "0"
+			}
+			v, _ = strconv.ParseFloat(label, 64) // 0.3, not 0.30000000000000004
+			ticks = append(ticks, plot.Tick{Value: v, Label: label})
+		}
+		if v := (k + 0.5) * step; v >= lo && v <= hi {
+			ticks = append(ticks, plot.Tick{Value: v})
 		}
 	}
 	return ticks

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/shiftgen/shiftgen/manifests"
@@ -183,5 +185,29 @@ func TestSweepsNone(t *testing.T) {
 	files, err := rep.Plot(filepath.Join(t.TempDir(), "s.svg"))
 	if err != nil || len(files) != 2 {
 		t.Errorf("files %v, %v", files, err)
+	}
+}
+
+// TestPlainTicksLabelZero: on an axis across zero the labels include 0 and fall on
+// multiples of their spacing; every label is the tick's value written plainly.
+func TestPlainTicksLabelZero(t *testing.T) {
+	for _, r := range [][2]float64{{-3.56, 9.1}, {-2.9, 8.7}, {-30, 80}, {-0.7, 0.4}, {1, 9}} {
+		var labels []string
+		for _, tk := range (plainTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label == "" {
+				continue
+			}
+			labels = append(labels, tk.Label)
+			if tk.Label != strconv.FormatFloat(tk.Value, 'f', -1, 64) {
+				t.Errorf("%v: tick %v labelled %q", r, tk.Value, tk.Label)
+			}
+		}
+		if len(labels) < 2 {
+			t.Errorf("%v: labels %v, want at least two", r, labels)
+		}
+		if r[0] < 0 && !slices.Contains(labels, "0") {
+			t.Errorf("%v: labels %v lack 0", r, labels)
+		}
+		t.Logf("%v: %v", r, labels)
 	}
 }
