@@ -50,10 +50,10 @@ func Metadata(root string, records []*manifests.Record) ([]byte, error) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		// file_name in the JSON form of manifests.Name, as records.jsonl writes paths:
+		// a name that is not UTF-8 keeps its bytes (\udcXX) instead of becoming U+FFFD.
 		b.WriteString(`{"file_name":`)
-		if err := put(&b, rel); err != nil {
-			return nil, err
-		}
+		b.Write(manifests.AppendName(nil, rel))
 		for _, k := range keys {
 			b.WriteByte(',')
 			put(&b, k)

@@ -130,3 +130,35 @@ func TestMetadataRejects(t *testing.T) {
 		t.Fatalf("no records: %q %v", b, err)
 	}
 }
+
+// TestMetadataNameNotUTF8 writes the file for an image whose name is not UTF-8 (Latin-1
+// "café.png"): file_name must keep the name's bytes, as records.jsonl does (\udcXX), so
+// that it names the file, for Go's ParseName and for Python's json and os.walk alike.
+func TestMetadataNameNotUTF8(t *testing.T) {
+	dataset := t.TempDir()
+	rec := &manifests.Record{Distribution: "shifted", Split: "val", Class: "fish", Path: "shifted/val/fish/caf\xe9.png",
+		Fields: map[string]any{"applied": true}}
+	p := filepath.Join(dataset, filepath.FromSlash(rec.Path))
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte("png"), 0o644); err != nil {
+		t.Skipf("the file system refuses the name: %v", err)
+	}
+	b, err := Metadata("shifted/val", []*manifests.Record{rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"file_name":"fish/caf\udce9.png","applied":true}` + "\n"; string(b) != want {
+		t.Fatalf("got %s, want %s", b, want)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	fn, err := manifests.ParseName(m["file_name"])
+	if err != nil || fn != "fish/caf\xe9.png" {
+		t.Fatalf("file_name reads back as %q, %v", fn, err)
+	}
+	root := filepath.Join(dataset, "shifted", "val")
+	os.WriteFile(filepath.Join(root, FileName), b, 0o644)
+	pythonCheck(t, root)
+}
