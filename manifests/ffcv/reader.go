@@ -1,12 +1,12 @@
 package ffcv
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Entry describes one sample of a .beton file.
@@ -39,12 +39,7 @@ func Open(path string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ffcv: %w", err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("ffcv: %w", err)
-	}
-	r, err := read(f, fi.Size(), path)
+	r, err := NewReader(f, path)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -84,7 +79,7 @@ func OpenWork(dir string, o Options) (*Reader, error) {
 	return &Reader{f: w.data, name: filepath.Join(dir, dataFile), pageSize: w.pageSize, entries: entries}, nil
 }
 
-// read parses the file structure from ra, of the given size.
+// read parses the file structure from f, of the given size.
 func read(f *os.File, size int64, name string) (*Reader, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("ffcv: %s: "+format+"; the file is damaged or not an FFCV dataset with image and label fields", append([]any{name}, a...)...)
@@ -116,8 +111,8 @@ func read(f *os.File, size int64, name string) (*Reader, error) {
 	imageOff, labelOff := -1, -1
 	for i := 0; i < 2; i++ {
 		d := fd[i*fieldDescSize : (i+1)*fieldDescSize]
-		fname := string(bytes.TrimRight(d[1:1+nameSize], "\x00"))
-		if j := bytes.IndexByte([]byte(fname), 0); j >= 0 {
+		fname := string(d[1 : 1+nameSize])
+		if j := strings.IndexByte(fname, 0); j >= 0 {
 			fname = fname[:j]
 		}
 		switch {

@@ -48,10 +48,11 @@ const (
 //
 // Samples are appended in order by one goroutine: a Writer is not safe for concurrent
 // use. Once Append returns, the sample is in the work files as far as the operating
-// system is concerned, so it survives the process being killed; Sync makes it survive a
-// power loss. A run that was killed reopens the work folder with Reopen and cuts it
-// back with Truncate to the number of samples it had journaled, then appends again: the
-// final file is byte-identical to an uninterrupted run's.
+// system is concerned, so it survives the process being killed (the work files are
+// never synced; the caller syncs the assembled file). A run that was killed reopens the
+// work folder with Reopen and cuts it back with Truncate to the number of samples it
+// had journaled, then appends again: the final file is byte-identical to an
+// uninterrupted run's.
 type Writer struct {
 	dir         string
 	pageSize    int64
@@ -241,17 +242,6 @@ func (w *Writer) Payload(i int64) ([]byte, error) {
 		return nil, fmt.Errorf("ffcv: %s: sample %d: %w", w.dir, i, err)
 	}
 	return b, nil
-}
-
-// Sync flushes the work files to stable storage.
-func (w *Writer) Sync() error {
-	if err := w.data.Sync(); err != nil {
-		return fmt.Errorf("ffcv: %s: %w", w.dir, err)
-	}
-	if err := w.index.Sync(); err != nil {
-		return fmt.Errorf("ffcv: %s: %w", w.dir, err)
-	}
-	return nil
 }
 
 // Finish writes the complete .beton file to dst (typically a temporary file that the

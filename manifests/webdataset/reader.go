@@ -27,17 +27,12 @@ func Open(path string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webdataset: %w", err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("webdataset: %w", err)
-	}
-	entries, _, err := scan(f, fi.Size(), path, true)
+	r, err := NewReader(f, path)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &Reader{f: f, name: path, entries: entries}, nil
+	return r, nil
 }
 
 // NewReader checks and reads the shard f (opened by the caller, say inside an

@@ -89,9 +89,9 @@ func (s *Sample) encode() ([]byte, error) {
 // its samples, so shards are byte-identical across runs.
 //
 // Samples are appended in order by one goroutine: a Writer is not safe for concurrent
-// use. Once Append returns the sample survives the process being killed; Sync makes it
-// survive a power loss. A killed run reopens the writer with Reopen, cuts it back with
-// Truncate to the count it journaled and appends again.
+// use. Once Append returns the sample survives the process being killed (a shard is
+// synced when it is finished, not before). A killed run reopens the writer with Reopen,
+// cuts it back with Truncate to the count it journaled and appends again.
 type Writer struct {
 	dir, work, prefix string
 	per               int64
@@ -181,17 +181,6 @@ func (w *Writer) finishShard() error {
 	w.f = nil
 	if err := os.Rename(tmp, w.final(w.cur)); err != nil {
 		return fmt.Errorf("webdataset: %w", err)
-	}
-	return nil
-}
-
-// Sync flushes the shard being filled to stable storage.
-func (w *Writer) Sync() error {
-	if w.f == nil {
-		return nil
-	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("webdataset: %s: %w", w.temp(w.cur), err)
 	}
 	return nil
 }
