@@ -1,7 +1,6 @@
 package manifests
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -337,14 +336,10 @@ func SortSkips(s []Skip) []Skip {
 
 // joinRelocated joins the parts like joinFiles, but rewrites every record's placement
 // through relocate (container formats, whose shards' positions move when joined); part
-// i is stream stream[i] of shard owner[i].
+// i is stream stream[i] of shard owner[i]. Each part is read once: its count and SHA-256
+// are checked against want[i] as it is read, and a part that differs is refused with
+// bad(i) (the joined file, still under its temporary name, is then dropped).
 func joinRelocated(path string, parts []string, want []FileRef, owner, stream []int, relocate func(int, int, Placement) Placement, bad func(int) error) (FileRef, error) {
-	for i, p := range parts {
-		ref, err := hashFile(p)
-		if err != nil || ref.Count != want[i].Count || ref.SHA256 != want[i].SHA256 {
-			return FileRef{}, bad(i)
-		}
-	}
 	af, err := CreateAtomic(path, Durable)
 	if err != nil {
 		return FileRef{}, err
@@ -356,14 +351,19 @@ func joinRelocated(path string, parts []string, want []FileRef, owner, stream []
 		if err != nil {
 			return FileRef{}, bad(i)
 		}
-		err = ReadRecords(context.Background(), bufio.NewReader(f), p, ReadOptions{Workers: 1}, func(r *Record) error {
+		var werr error
+		err = ReadRecords(context.Background(), f, p, ReadOptions{Workers: 1, Want: &want[i]}, func(r *Record) error {
 			pl := relocate(owner[i]-1, stream[i], placementOf(r))
 			r.Path, r.In, r.Size, r.SHA256 = pl.Path, pl.In, pl.Size, pl.SHA256
-			return rw.Write(r)
+			werr = rw.Write(r)
+			return werr
 		})
 		f.Close()
+		if werr != nil {
+			return FileRef{}, fmt.Errorf("write %s: %w", path, werr)
+		}
 		if err != nil {
-			return FileRef{}, fmt.Errorf("write %s: %w", path, err)
+			return FileRef{}, bad(i)
 		}
 	}
 	n, sum, err := rw.Close()

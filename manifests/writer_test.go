@@ -476,7 +476,26 @@ func TestMerge(t *testing.T) {
 	if _, err := Merge(dir, MergeOptions{}); err == nil || !strings.Contains(err.Error(), "already merged") {
 		t.Fatalf("second merge: %v", err)
 	}
+	// Records that go through a placement function (as containers' do) and keep their
+	// placement come out as the byte-for-byte join.
+	dir, ims = mergeSetup(t)
+	if _, err := Merge(dir, MergeOptions{Images: keptInPlace}); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(t, dir)[RecordsFile]; got != string(mergedRecords(ims)) {
+		t.Fatalf("merged records through a placement function\n%s\nwant\n%s", got, mergedRecords(ims))
+	}
 }
+
+// inPlace stores loose files but makes Merge rewrite every record through a placement
+// function that keeps the placement, the path containers take.
+type inPlace struct{ LooseFiles }
+
+func (inPlace) Join(string, []ShardPart, *Manifest) (func(int, int, Placement) Placement, error) {
+	return func(_, _ int, p Placement) Placement { return p }, nil
+}
+
+func keptInPlace(*Manifest) (Images, error) { return inPlace{}, nil }
 
 func TestMergeRefusesDamagedShards(t *testing.T) {
 	for name, damage := range map[string]func(dir string){
@@ -495,19 +514,21 @@ func TestMergeRefusesDamagedShards(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, WorkDir, "shard-2-of-3", shardFile), []byte(`{"complete":true,"shard":"2/3","command":"gen --shard 2/3"}`), 0o644)
 		},
 	} {
-		t.Run(name, func(t *testing.T) {
-			dir, _ := mergeSetup(t)
-			damage(dir)
-			_, err := Merge(dir, MergeOptions{})
-			if err == nil || !strings.Contains(err.Error(), "shard 2/3 cannot be merged") || !strings.Contains(err.Error(), "run `gen --shard 2/3 --force`") {
-				t.Fatalf("%v", err)
-			}
-			for rel := range files(t, dir) {
-				if rel == RecordsFile || rel == ManifestFile || IsTemp(filepath.Base(rel)) {
-					t.Fatalf("a refused merge left %s", rel)
+		for how, o := range map[string]MergeOptions{"joined": {}, "placed": {Images: keptInPlace}} {
+			t.Run(name+"/"+how, func(t *testing.T) {
+				dir, _ := mergeSetup(t)
+				damage(dir)
+				_, err := Merge(dir, o)
+				if err == nil || !strings.Contains(err.Error(), "shard 2/3 cannot be merged") || !strings.Contains(err.Error(), "run `gen --shard 2/3 --force`") {
+					t.Fatalf("%v", err)
 				}
-			}
-		})
+				for rel := range files(t, dir) {
+					if rel == RecordsFile || rel == ManifestFile || IsTemp(filepath.Base(rel)) {
+						t.Fatalf("a refused merge left %s", rel)
+					}
+				}
+			})
+		}
 	}
 }
 
