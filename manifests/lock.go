@@ -146,7 +146,7 @@ func (l *heldLock) remove() {
 }
 
 // heldBy returns the owner written in the lock file at path when another process holds
-// it exclusively.
+// it exclusively and the owner can be read.
 func heldBy(path string) (Owner, bool) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -160,7 +160,7 @@ func heldBy(path string) (Owner, bool) {
 	var o Owner
 	b, _ := os.ReadFile(path)
 	if json.Unmarshal(b, &o) != nil {
-		return Owner{PID: -1}, true
+		return Owner{}, false
 	}
 	return o, true
 }
@@ -179,7 +179,7 @@ func busy(dir string, merge bool) *BusyError {
 		}
 	}
 	for _, p := range paths {
-		if o, ok := heldBy(p); ok && o.PID != -1 {
+		if o, ok := heldBy(p); ok {
 			e.Owners = append(e.Owners, o)
 		}
 	}
