@@ -284,10 +284,8 @@ func (o *Output) validate(counts []Count, shard bool) error {
 // ParseManifest decodes and validates a manifest. Unknown fields are refused so that a
 // typo or a newer format does not pass silently.
 func ParseManifest(data []byte) (*Manifest, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var m Manifest
-	if err := dec.Decode(&m); err != nil {
+	if err := strictUnmarshal(data, &m); err != nil {
 		return nil, err
 	}
 	if err := m.Validate(); err != nil {
