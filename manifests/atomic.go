@@ -48,22 +48,31 @@ type AtomicFile struct {
 // (at a character boundary) so that the temporary name never exceeds 255 bytes, whatever
 // the final name's length.
 func CreateAtomic(path string, dur Durability) (*AtomicFile, error) {
+	var f *os.File
+	_, err := withTempName(path, func(tmp string) (err error) {
+		f, err = os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return &AtomicFile{File: f, path: path, dur: dur}, nil
+}
+
+// withTempName calls create with temporary names for path (tempName in path's folder)
+// until one is not taken, and returns that name and create's answer for it.
+func withTempName(path string, create func(tmp string) error) (string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	for range 10000 {
 		tmp := filepath.Join(dir, tempName(base, rand.Uint32()))
-		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			continue
+		if err := create(tmp); !errors.Is(err, fs.ErrExist) {
+			return tmp, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("write %s: %w", path, err)
-		}
-		return &AtomicFile{File: f, path: path, dur: dur}, nil
 	}
-	return nil, fmt.Errorf("write %s: cannot find an unused temporary name in %s", path, dir)
+	return "", fmt.Errorf("cannot find an unused temporary name in %s", dir)
 }
 
 // tempName is the temporary name of the file base with the random number n.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 )
@@ -199,32 +197,21 @@ func (s *looseSink) Put(stream int, img Image) (Staged, error) {
 // a temporary name in path's folder and renamed over path. It fails, changing nothing,
 // where the file system cannot link (another file system, too many links, no support).
 func linkFile(from, path string) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	tmp, err := withTempName(path, func(tmp string) error { return os.Link(from, tmp) })
+	if err != nil {
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err
+		}
+		return fmt.Errorf("hard link %s to %s: %w", path, from, err)
 	}
-	for range 10000 {
-		tmp := filepath.Join(dir, tempName(base, rand.Uint32()))
-		err := os.Link(from, tmp)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			var le *os.LinkError
-			if errors.As(err, &le) {
-				err = le.Err
-			}
-			return fmt.Errorf("hard link %s to %s: %w", path, from, err)
-		}
-		err = os.Rename(tmp, path)
-		// When path already is a link to from, rename does nothing and leaves tmp.
-		os.Remove(tmp)
-		if err != nil {
-			return fmt.Errorf("hard link %s to %s: %w", path, from, err)
-		}
-		return nil
+	err = os.Rename(tmp, path)
+	// When path already is a link to from, rename does nothing and leaves tmp.
+	os.Remove(tmp)
+	if err != nil {
+		return fmt.Errorf("hard link %s to %s: %w", path, from, err)
 	}
-	return fmt.Errorf("hard link %s: cannot find an unused temporary name in %s", path, dir)
+	return nil
 }
 
 func (s *looseSink) Commit(st Staged) (Placement, error) {
