@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestTempNames(t *testing.T) {
@@ -26,7 +27,7 @@ func TestTempNames(t *testing.T) {
 			if len(tmp) > maxName || !IsTemp(tmp) || !strings.HasSuffix(tmp, tempMark+strconv.FormatUint(uint64(n), 10)) {
 				t.Fatalf("temporary name %q (%d bytes) for %d-byte %q", tmp, len(tmp), len(base), base[:8])
 			}
-			if !strings.HasPrefix(tmp, ".") || strings.ContainsRune(tmp, '\uFFFD') || !isValidUTF8(tmp) {
+			if !strings.HasPrefix(tmp, ".") || strings.ContainsRune(tmp, '\uFFFD') || !utf8.ValidString(tmp) {
 				t.Fatalf("temporary name %q is not the stem's prefix at a character boundary", tmp)
 			}
 		}
@@ -51,8 +52,6 @@ func TestTempNames(t *testing.T) {
 		}
 	}
 }
-
-func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "?") == s }
 
 func TestAtomicAbortAndPermissions(t *testing.T) {
 	dir := t.TempDir()
