@@ -724,15 +724,13 @@ func (w *Writer) Close() {
 	w.closeJournals()
 	root := filepath.Join(w.dir, WorkDir)
 	switch {
-	case !w.o.Journal:
+	case !w.o.Journal: // never a shard (Create refuses one)
 		if w.begun && !w.finished {
 			w.streams[0].af.Abort()
 		}
-		if w.o.Shard == nil {
-			clearBut(root, LockFile)
-			w.lock.remove()
-			os.Remove(root)
-		}
+		clearBut(root, LockFile)
+		w.lock.remove()
+		os.Remove(root)
 	case w.state == Complete:
 		// What a run killed while removing its work folder left: the finished mark, or
 		// the lock alone.
