@@ -213,14 +213,6 @@ func exists(p string) bool {
 	return err == nil
 }
 
-func fileSize(p string) (int64, error) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
-}
-
 // scanFile scans the shard file at p.
 func scanFile(p string, strict bool) ([]Entry, int64, error) {
 	f, err := os.Open(p)
@@ -228,11 +220,11 @@ func scanFile(p string, strict bool) ([]Entry, int64, error) {
 		return nil, 0, fmt.Errorf("webdataset: %w", err)
 	}
 	defer f.Close()
-	size, err := fileSize(p)
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, 0, fmt.Errorf("webdataset: %w", err)
 	}
-	return scan(f, size, p, strict)
+	return scan(f, fi.Size(), p, strict)
 }
 
 // Reopen opens the shards of a writer that was interrupted: finished shards in dir and
