@@ -113,8 +113,9 @@ func Merge(dir string, o MergeOptions) (*MergeResult, error) {
 			return nil, fmt.Errorf("merge %s: %w", dir, err)
 		}
 	}
+	dirs := shardDirs(root, total)
 	var sp []ShardPart
-	for k, d := range shardDirs(root, total) {
+	for k, d := range dirs {
 		part := ShardPart{Work: d}
 		for _, ref := range shards[k+1].Streams {
 			part.Counts = append(part.Counts, ref.Count)
@@ -134,7 +135,7 @@ func Merge(dir string, o MergeOptions) (*MergeResult, error) {
 			if len(shards[k].Streams) != first.Parts {
 				return nil, shards[k].damaged(dir, k, total, "its shard.json lists "+strconv.Itoa(len(shards[k].Streams))+" record streams, not "+strconv.Itoa(first.Parts))
 			}
-			parts = append(parts, filepath.Join(root, ShardOf{Index: k, Count: total}.workName(), streamFile(i)))
+			parts = append(parts, filepath.Join(dirs[k-1], streamFile(i)))
 			want = append(want, shards[k].Streams[i])
 			owner = append(owner, k)
 			stream = append(stream, i)
@@ -220,7 +221,7 @@ func readShards(dir string) (map[int]*ShardFile, int, error) {
 			continue // not finished: listed with the missing ones below
 		}
 		var sf ShardFile
-		if err != nil || json.Unmarshal(b, &sf) != nil || !sf.Complete || sf.Manifest == nil || len(sf.Job) == 0 || sf.Shard != fmt.Sprintf("%d/%d", k, n) {
+		if err != nil || json.Unmarshal(b, &sf) != nil || !sf.Complete || sf.Manifest == nil || len(sf.Job) == 0 || sf.Shard != (ShardOf{Index: k, Count: n}).String() {
 			return nil, 0, (&ShardFile{Command: sf.Command}).damaged(dir, k, n, "its shard.json is damaged")
 		}
 		shards[k] = &sf
