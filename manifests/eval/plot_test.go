@@ -210,7 +210,7 @@ func TestLegendHidesNoData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, lp, err := newPlot(res, "legend placement")
+	p, lp, err := styledPlot(res, "legend placement", panelStyle{})
 	if err != nil {
 		t.Fatal(err)
 	}
