@@ -484,7 +484,7 @@ func (e *engine) run(ctx context.Context) ([]scored, error) {
 		out := make([]hits, len(e.models))
 		var idx []int
 		var mfs []ModelFiles
-		for _, i := range sortedInts(e.own[k]) {
+		for _, i := range sortedKeys(e.own[k]) {
 			if covered != nil && covered[i][k] != nil {
 				return nil, fmt.Errorf("model %s has predictions for dataset %s both in %s and in %s; keep one", e.models[i].Model, e.names[k], strings.Join(e.own[k][i], ", "), strings.Join(e.cover[i], ", "))
 			}

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -321,14 +320,4 @@ func (s scorer) evaluate(rep *Report, by []string, warn func(string)) error {
 		}
 	}
 	return nil
-}
-
-// sortedInts returns the keys of m in increasing order.
-func sortedInts[V any](m map[int]V) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Ints(out)
-	return out
 }
