@@ -282,7 +282,7 @@ func (s scorer) score(c cell, key string) (*Result, []string, error) {
 }
 
 // evaluate scores the pair overall and per --by value into rep (whose other fields the
-// caller sets). note prefixes every warning (a dataset's name, or "").
+// caller sets). warn receives every warning.
 func (s scorer) evaluate(rep *Report, by []string, warn func(string)) error {
 	all, byCells := s.p.cells(by, warn)
 	if len(all.ref) == 0 {
