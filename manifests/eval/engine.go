@@ -403,9 +403,7 @@ func (e *engine) findFiles() error {
 			e.warn(fmt.Sprintf("--predictions %s: %d files outside the folders of the datasets (%s) ignored", p, ignored, listSome(e.names, 3)))
 		}
 	}
-	stems := sortedKeys(byStem)
-	nkeep := 0
-	for i, stem := range stems {
+	for i, stem := range sortedKeys(byStem) {
 		fs := byStem[stem]
 		sort.Slice(fs, func(a, b int) bool { return fs[a].file < fs[b].file })
 		mf := ModelFiles{Model: stem}
@@ -421,9 +419,8 @@ func (e *engine) findFiles() error {
 			}
 		}
 		e.models = append(e.models, mf)
-		nkeep++
 	}
-	if nkeep == 0 {
+	if len(e.models) == 0 {
 		return fmt.Errorf("no prediction file found in %s", strings.Join(e.cfg.Predictions, ", "))
 	}
 	return nil
