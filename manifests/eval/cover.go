@@ -1,8 +1,8 @@
 package eval
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"path"
 	"path/filepath"
 	"strings"
@@ -108,13 +108,11 @@ func (e *engine) readCover(ds []*Dataset, i int) ([]hits, []string, error) {
 	for _, file := range e.cover[i] {
 		r.file = file
 		r.outside = 0
-		err := readCoverFile(file, r)
+		err := readPredFile(file, r, func(io.Reader) error {
+			return fmt.Errorf("a .npy file follows one ImageFolder root of one dataset, so it cannot cover several: put it in a folder named like its dataset (PREDICTIONS/%s/%s)", e.names[0], filepath.Base(file))
+		})
 		if err != nil {
-			var le *lineError
-			if errors.As(err, &le) {
-				return nil, nil, fmt.Errorf("%s:%d: %w", file, le.line, le.err)
-			}
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
+			return nil, nil, err
 		}
 		if r.outside > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d rows name images of no dataset evaluated (%s); ignored", file, r.outside, listSome(e.names, 3)))
@@ -134,22 +132,4 @@ func (e *engine) readCover(ds []*Dataset, i int) ([]hits, []string, error) {
 		out[k] = newHits(ds[k], s.pred)
 	}
 	return out, notes, nil
-}
-
-// readCoverFile reads a CSV or JSONL file covering several datasets into r.
-func readCoverFile(file string, r *coverReader) error {
-	f, err := openRegular(file, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	switch strings.ToLower(filepath.Ext(file)) {
-	case ".csv":
-		return readCSV(f, r)
-	case ".jsonl":
-		return readJSONL(f, r)
-	case ".npy":
-		return fmt.Errorf("a .npy file follows one ImageFolder root of one dataset, so it cannot cover several: put it in a folder named like its dataset (PREDICTIONS/%s/%s)", r.e.names[0], filepath.Base(file))
-	}
-	return fmt.Errorf("unknown format; name prediction files *.csv, *.jsonl or *.npy")
 }

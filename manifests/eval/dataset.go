@@ -268,19 +268,6 @@ func KeepRates(m *manifests.Manifest) bool {
 	return false
 }
 
-// Images returns the number of images of the evaluated split in the reference and the
-// shifted distribution.
-func (d *Dataset) Images() (ref, shift int) {
-	for _, im := range d.images {
-		if im.dist == distRef {
-			ref++
-		} else {
-			shift++
-		}
-	}
-	return ref, shift
-}
-
 // fieldNames lists the field names --by accepts, for error messages.
 func (d *Dataset) fieldNames() []string {
 	return append([]string{"distribution", "split", "index", "label", "class", "source", "path"}, sortedKeys(d.fields)...)

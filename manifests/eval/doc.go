@@ -27,6 +27,6 @@
 //
 // Everything is deterministic for a given seed: every random draw comes from a generator
 // local to the call, keyed by the seed and the subset being evaluated, and results are
-// stored by input index, never by order of arrival. The package imports manifests and
-// third-party libraries only.
+// stored by input index, never by order of arrival. The package imports manifests (with
+// its internal npy reader and plot saver) and third-party libraries only.
 package eval

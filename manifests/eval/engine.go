@@ -403,9 +403,7 @@ func (e *engine) findFiles() error {
 			e.warn(fmt.Sprintf("--predictions %s: %d files outside the folders of the datasets (%s) ignored", p, ignored, listSome(e.names, 3)))
 		}
 	}
-	stems := sortedKeys(byStem)
-	nkeep := 0
-	for i, stem := range stems {
+	for i, stem := range sortedKeys(byStem) {
 		fs := byStem[stem]
 		sort.Slice(fs, func(a, b int) bool { return fs[a].file < fs[b].file })
 		mf := ModelFiles{Model: stem}
@@ -421,9 +419,8 @@ func (e *engine) findFiles() error {
 			}
 		}
 		e.models = append(e.models, mf)
-		nkeep++
 	}
-	if nkeep == 0 {
+	if len(e.models) == 0 {
 		return fmt.Errorf("no prediction file found in %s", strings.Join(e.cfg.Predictions, ", "))
 	}
 	return nil
@@ -484,7 +481,7 @@ func (e *engine) run(ctx context.Context) ([]scored, error) {
 		out := make([]hits, len(e.models))
 		var idx []int
 		var mfs []ModelFiles
-		for _, i := range sortedInts(e.own[k]) {
+		for _, i := range sortedKeys(e.own[k]) {
 			if covered != nil && covered[i][k] != nil {
 				return nil, fmt.Errorf("model %s has predictions for dataset %s both in %s and in %s; keep one", e.models[i].Model, e.names[k], strings.Join(e.own[k][i], ", "), strings.Join(e.cover[i], ", "))
 			}

@@ -73,11 +73,6 @@ func (f fakeSet) n(dist, split string) int {
 
 func className(l int) string { return fmt.Sprintf("c%02d", l) }
 
-// imagePath is the dataset-relative path of an image.
-func imagePath(dist, split string, i, label int) string {
-	return fmt.Sprintf("%s/%s/%s/img%05d.png", dist, split, className(label), i)
-}
-
 // path is the dataset-relative path of image i of dist/split in f.
 func (f fakeSet) path(dist, split string, i int) string {
 	return fmt.Sprintf("%s/%s/%s/img%05d.png", dist, split, f.name(f.label(dist, i)), i)
@@ -174,7 +169,7 @@ func writeCSV(t testing.TB, f fakeSet, m fakeModel, file string) {
 	b.WriteString("path,prediction\n")
 	for _, ds := range [][2]string{{"reference", "val"}, {"shifted", "val"}, {"reference", "train"}} {
 		for i := range f.n(ds[0], ds[1]) {
-			fmt.Fprintf(&b, "%s,%d\n", imagePath(ds[0], ds[1], i, f.label(ds[0], i)), m.pred(f, ds[0], i))
+			fmt.Fprintf(&b, "%s,%d\n", f.path(ds[0], ds[1], i), m.pred(f, ds[0], i))
 		}
 	}
 	mustWrite(t, file, b.Bytes())

@@ -84,13 +84,8 @@ func padRange(s Scale, lo, hi float64) (float64, float64) {
 // the baselines and their fitted line with its 95 % band, y = x dashed, and every other
 // group in its own colour and marker, with a legend.
 func NewPlot(res *Result, title string) (*plot.Plot, error) {
-	p, _, err := newPlot(res, title)
+	p, _, err := styledPlot(res, title, panelStyle{})
 	return p, err
-}
-
-// newPlot is NewPlot, also returning the figure's legend placer.
-func newPlot(res *Result, title string) (*plot.Plot, *legendPlacer, error) {
-	return styledPlot(res, title, panelStyle{})
 }
 
 // panelStyle changes how styledPlot draws: the zero value draws NewPlot's figure.

@@ -18,9 +18,9 @@ var regen = flag.Bool("regen", false, "rewrite the golden plots in testdata/eval
 // goldenDir is the repository's testdata/eval, seen from this package.
 const goldenDir = "../../testdata/eval"
 
-// checkGolden compares a PNG with its golden file, pixel by pixel within a small
-// perceptual tolerance (anti-aliasing may differ slightly between platforms).
-func checkGolden(t *testing.T, got []byte, name string) {
+// golden returns the path and content of the golden file name in testdata/eval; with
+// -regen it rewrites the file with got instead and returns nil content.
+func golden(t *testing.T, got []byte, name string) (string, []byte) {
 	t.Helper()
 	path := filepath.Join(goldenDir, name)
 	if *regen {
@@ -28,11 +28,22 @@ func checkGolden(t *testing.T, got []byte, name string) {
 			t.Fatal(err)
 		}
 		t.Logf("wrote %s", path)
-		return
+		return path, nil
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v (run go test -run %s -regen to create it)", err, t.Name())
+	}
+	return path, want
+}
+
+// checkGolden compares a PNG with its golden file, pixel by pixel within a small
+// perceptual tolerance (anti-aliasing may differ slightly between platforms).
+func checkGolden(t *testing.T, got []byte, name string) {
+	t.Helper()
+	path, want := golden(t, got, name)
+	if want == nil {
+		return
 	}
 	if err := sameImage(got, want); err != nil {
 		t.Error(err)
@@ -199,7 +210,7 @@ func TestLegendHidesNoData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, lp, err := newPlot(res, "legend placement")
+	p, lp, err := styledPlot(res, "legend placement", panelStyle{})
 	if err != nil {
 		t.Fatal(err)
 	}

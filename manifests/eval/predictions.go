@@ -699,12 +699,15 @@ func (d *Dataset) ReadPredictions(mf ModelFiles, roots []NPYRoot) (pred []int32,
 	s := newPredSet(d, mf.Model)
 	for _, file := range mf.Files {
 		s.files = append(s.files, file)
-		if err := s.readFile(file, roots); err != nil {
-			var le *lineError
-			if errors.As(err, &le) {
-				return nil, 0, fmt.Errorf("%s:%d: %w", file, le.line, le.err)
+		err := readPredFile(file, s, func(f io.Reader) error {
+			root, err := d.npyRootOf(file, roots)
+			if err != nil {
+				return err
 			}
-			return nil, 0, fmt.Errorf("%s: %w", file, err)
+			return s.readNPY(f, root)
+		})
+		if err != nil {
+			return nil, 0, err
 		}
 	}
 	if err := s.complete(strings.Join(mf.Files, ", ")); err != nil {
@@ -734,23 +737,30 @@ func (s *predSet) complete(files string) error {
 		files, s.model, missing, len(s.pred), d.Split, im.path, distNames[im.dist], d.Split, im.index)
 }
 
-func (s *predSet) readFile(file string, roots []NPYRoot) error {
+// readPredFile reads a prediction file's rows into s, by its extension: CSV, JSONL, or
+// .npy, which readNPY reads. Errors name the file and, for a bad row, its line.
+func readPredFile(file string, s rowSink, readNPY func(io.Reader) error) error {
 	f, err := openRegular(file, 0)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	defer f.Close()
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".csv":
-		return readCSV(f, s)
+		err = readCSV(f, s)
 	case ".jsonl":
-		return readJSONL(f, s)
+		err = readJSONL(f, s)
 	case ".npy":
-		root, err := s.d.npyRootOf(file, roots)
-		if err != nil {
-			return err
-		}
-		return s.readNPY(f, root)
+		err = readNPY(f)
+	default:
+		err = fmt.Errorf("unknown format; name prediction files *.csv, *.jsonl or *.npy")
 	}
-	return fmt.Errorf("unknown format; name prediction files *.csv, *.jsonl or *.npy")
+	var le *lineError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s:%d: %w", file, le.line, le.err)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
 }

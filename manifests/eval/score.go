@@ -2,7 +2,6 @@ package eval
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -283,7 +282,7 @@ func (s scorer) score(c cell, key string) (*Result, []string, error) {
 }
 
 // evaluate scores the pair overall and per --by value into rep (whose other fields the
-// caller sets). note prefixes every warning (a dataset's name, or "").
+// caller sets). warn receives every warning.
 func (s scorer) evaluate(rep *Report, by []string, warn func(string)) error {
 	all, byCells := s.p.cells(by, warn)
 	if len(all.ref) == 0 {
@@ -321,14 +320,4 @@ func (s scorer) evaluate(rep *Report, by []string, warn func(string)) error {
 		}
 	}
 	return nil
-}
-
-// sortedInts returns the keys of m in increasing order.
-func sortedInts[V any](m map[int]V) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Ints(out)
-	return out
 }

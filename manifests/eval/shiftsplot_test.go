@@ -100,17 +100,9 @@ func paperDemo(t *testing.T, root string) {
 // -regen).
 func checkGoldenText(t *testing.T, got []byte, name string) {
 	t.Helper()
-	path := filepath.Join(goldenDir, name)
-	if *regen {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s", path)
+	path, want := golden(t, got, name)
+	if want == nil {
 		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run %s -regen to create it)", err, t.Name())
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("the report differs from %s; if the change is intended, run go test -run %s -regen:\n%s", path, t.Name(), got)

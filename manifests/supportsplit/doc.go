@@ -26,5 +26,5 @@
 // Everything is deterministic: folds come from a seeded shuffle and every pass sums
 // fixed blocks of rows in a fixed order, so the same inputs and seed give
 // byte-identical outputs whatever the number of workers. The package imports manifests
-// and third-party libraries only.
+// (with its internal npy reader and plot saver) and third-party libraries only.
 package supportsplit

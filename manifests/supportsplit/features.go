@@ -46,7 +46,7 @@ func ReadFeatures(path string) (*Features, error) {
 		if err != nil {
 			return nil, err
 		}
-		feat, err := readNPYFeatures(bufio.NewReaderSize(f, 1<<20), st.Size())
+		feat, err := readNPYFeatures(bufio.NewReaderSize(f, 1<<20), st.Size(), nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -61,8 +61,9 @@ func ReadFeatures(path string) (*Features, error) {
 	return nil, fmt.Errorf("%s: unknown format; save features as NumPy .npy (N×D float32 or float64) or .csv (one row per line)", path)
 }
 
-// readNPYFeatures reads a .npy file of size bytes.
-func readNPYFeatures(r *bufio.Reader, size int64) (*Features, error) {
+// readNPYFeatures reads a .npy file of size bytes. When exact is not nil and the array
+// has one column, exact also receives its values at the file's full precision.
+func readNPYFeatures(r *bufio.Reader, size int64, exact *[]float64) (*Features, error) {
 	h, err := npy.ReadHeader(r)
 	if err != nil {
 		return nil, err
@@ -100,6 +101,9 @@ func readNPYFeatures(r *bufio.Reader, size int64) (*Features, error) {
 				return badValue(i, j, v64)
 			}
 			feat.Data[i*cols+j] = v
+		}
+		if exact != nil && cols == 1 {
+			*exact = append(*exact, vals...)
 		}
 		done += len(vals)
 		return nil
@@ -242,20 +246,13 @@ func ReadScores(path string) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		feat, err := readNPYFeatures(bufio.NewReaderSize(f, 1<<20), st.Size())
+		// Features store float32; scores keep a float64 file's full precision.
+		feat, err := readNPYFeatures(bufio.NewReaderSize(f, 1<<20), st.Size(), &scores)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if feat.Cols != 1 {
 			return nil, fmt.Errorf("%s: shape (%d, %d): want one score per example, shape (N,) or (N, 1)", path, feat.Rows, feat.Cols)
-		}
-		// float32 storage is exact for float32 files; read float64 files at full precision.
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		scores, err = readNPYScores(bufio.NewReaderSize(f, 1<<20))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	case ".csv", ".txt":
 		col, header := 0, false
@@ -299,16 +296,4 @@ func ReadScores(path string) ([]float64, error) {
 		return nil, fmt.Errorf("%s: unknown format; save scores as NumPy .npy (N,) or .csv (one per line)", path)
 	}
 	return scores, nil
-}
-
-// readNPYScores reads a float vector at full precision (the file's shape and values were
-// checked by readNPYFeatures).
-func readNPYScores(r *bufio.Reader) ([]float64, error) {
-	h, err := npy.ReadHeader(r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float64, 0, h.Shape[0])
-	err = h.Values(r, h.Shape[0], 1<<16, func(v []float64) error { out = append(out, v...); return nil })
-	return out, err
 }

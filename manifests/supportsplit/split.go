@@ -81,8 +81,8 @@ type Params struct {
 
 // Result summarises a split.
 type Result struct {
-	// Dir is the output folder, Manifest the manifest written.
-	Dir, Manifest string
+	// Manifest is the manifest written.
+	Manifest string
 	// Reference and Shifted count the examples of each domain; In and Out the shifted
 	// examples in and out of support.
 	Reference, Shifted, In, Out int
@@ -200,7 +200,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for i := ref.n; i < len(domain); i++ {
 		domain[i] = true
 	}
-	res := &Result{Dir: cfg.Out, Reference: ref.n, Shifted: shift.n, Epsilon: cfg.Epsilon}
+	res := &Result{Reference: ref.n, Shifted: shift.n, Epsilon: cfg.Epsilon}
 	scores, err := score(ctx, cfg, res, ref, shift, domain)
 	if err != nil {
 		return nil, err
