@@ -86,8 +86,9 @@ func newJobSpec(o *Options, plan *Plan) (*jobSpec, error) {
 	}, nil
 }
 
-// diff lists the fields in which a and b differ, for people. Fields a's JSON lacks (a
-// description written before they existed) are not compared.
+// diff lists the fields in which a and b differ, for people. The fields of both are
+// compared: one a side leaves out (omitempty at its zero value, such as the folder
+// output or dedup on) is its default.
 func (a *jobSpec) diff(b *jobSpec) []string {
 	am, bm := map[string]any{}, map[string]any{}
 	ab, _ := json.Marshal(a)
@@ -98,12 +99,23 @@ func (a *jobSpec) diff(b *jobSpec) []string {
 	for k := range am {
 		keys = append(keys, k)
 	}
+	for k := range bm {
+		if _, ok := am[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
 	sort.Strings(keys)
 	var d []string
 	for _, k := range keys {
 		x, _ := json.Marshal(am[k])
 		y, _ := json.Marshal(bm[k])
 		if !bytes.Equal(x, y) {
+			if _, ok := am[k]; !ok {
+				x = []byte("the default")
+			}
+			if _, ok := bm[k]; !ok {
+				y = []byte("the default")
+			}
 			if k == "input_digest" {
 				d = append(d, "the input changed (files added, removed or modified since the first run)")
 				continue

@@ -114,6 +114,13 @@ func TestResumeRefusesChanges(t *testing.T) {
 	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "seed was 0, now 5") {
 		t.Fatalf("changed seed: %v", err)
 	}
+	// Options recorded only when not the default are compared too: images of the folder
+	// output are not continued in containers.
+	o = baseOpts(root, out)
+	o.Resume, o.Output = true, FFCVOutput
+	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), `output was the default, now "ffcv"`) {
+		t.Fatalf("changed output: %v", err)
+	}
 	testimage.WritePNG(t, filepath.Join(root, "classa", "new.png"), 9, 9, testimage.Gradient)
 	o = baseOpts(root, out)
 	o.Resume = true
