@@ -141,7 +141,7 @@ func (a *jobSpec) beyondManifest(tableInParams bool) *jobSpec {
 // finishedDiff lists how the finished dataset of shift si, in dir, differs from the one
 // this run would write. Its manifest gives the shift (spec and every parameter, so the
 // tint table, frost textures and style images it used), the seed, preprocessing, format,
-// quality, codec, source, generator and classes; the job its run recorded in run.json
+// quality, codec, output, source, generator and classes; the job its run recorded in run.json
 // (job, nil when there is none) gives the rest: the input's files, the layout, the
 // limits, --follow-symlinks and the tint table's size. The run's other shifts and its
 // shard are not compared: a dataset does not depend on them.
@@ -178,6 +178,7 @@ func (ex *execution) finishedDiff(si int, dir string, job []byte) ([]string, err
 		differ("quality", m.Quality, want.Quality)
 	}
 	differ("codec", m.Codec, want.Codec)
+	differ("output", storage(m.Output), storage(want.Output))
 	differ("source", m.Source, want.Source)
 	if !slices.Equal(m.Classes, want.Classes) {
 		d = append(d, "the input's classes changed")
@@ -191,6 +192,25 @@ func (ex *execution) finishedDiff(si int, dir string, job []byte) ([]string, err
 		d = append(d, prev.beyondManifest(inParams).diff(ex.spec.beyondManifest(inParams))...)
 	}
 	return d, nil
+}
+
+// storage describes how a manifest's output stores the images: its kind and options,
+// not which folders another dataset holds (that depends on the run's other shifts).
+func storage(o *manifests.Output) string {
+	if o == nil {
+		return string(FolderOutput)
+	}
+	s := o.Kind
+	if o.Image != "" {
+		s += " image " + o.Image
+	}
+	if o.PageSize != 0 {
+		s += fmt.Sprintf(" page_size %d", o.PageSize)
+	}
+	if o.ShardImages != 0 {
+		s += fmt.Sprintf(" shard_images %d", o.ShardImages)
+	}
+	return s
 }
 
 // open creates the Writer of every shift's dataset folder (checking, locking and

@@ -316,3 +316,33 @@ func TestResumeWithOneDatasetFinished(t *testing.T) {
 	}
 	sameTree(t, datasetFiles(t, ref), datasetFiles(t, out))
 }
+
+// TestResumeFinishedChecksOutput: --resume on finished datasets with the same output
+// finds nothing to do, and with another output is refused rather than
+// reporting the old datasets as the new ones.
+func TestResumeFinishedChecksOutput(t *testing.T) {
+	root := smallTree(t, 3, 4)
+	for _, c := range []struct {
+		first, then Options
+		want        string
+	}{
+		{Options{}, Options{Output: WebDatasetOutput}, `output was "folder", now "webdataset shard_images 10000"`},
+		{Options{}, Options{Output: FFCVOutput, FFCVImage: FFCVJPEG}, `output was "folder", now "ffcv image jpg page_size 8388608"`},
+		{Options{Output: WebDatasetOutput, ShardImages: 5}, Options{Output: WebDatasetOutput}, `output was "webdataset shard_images 5", now "webdataset shard_images 10000"`},
+	} {
+		out := t.TempDir()
+		o := baseOpts(root, out)
+		o.Output, o.FFCVImage, o.ShardImages = c.first.Output, c.first.FFCVImage, c.first.ShardImages
+		if _, err := Run(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		o.Resume = true
+		if res, err := Run(context.Background(), o); err != nil || !res.AlreadyComplete {
+			t.Fatalf("%s: resume with the same options: %+v %v", c.want, res, err)
+		}
+		o.Output, o.FFCVImage, o.ShardImages = c.then.Output, c.then.FFCVImage, c.then.ShardImages
+		if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("resume with another output: %v, want %q", err, c.want)
+		}
+	}
+}
