@@ -1,11 +1,9 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,20 +17,12 @@ import (
 	"github.com/shiftgen/shiftgen/manifests"
 )
 
-func encodePNG(t *testing.T, img image.Image) []byte {
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // TestHostileInputs runs one dataset full of files no one checked. Each must be
 // decoded or recorded as skipped with a clear reason, and nothing may panic.
 func TestHostileInputs(t *testing.T) {
 	root := t.TempDir()
 	outside := t.TempDir()
-	good := encodePNG(t, func() image.Image {
+	good := testimage.EncodePNG(t, func() image.Image {
 		m := image.NewRGBA(image.Rect(0, 0, 12, 9))
 		for i := range m.Pix {
 			m.Pix[i] = uint8(i * 7)
@@ -61,9 +51,9 @@ func TestHostileInputs(t *testing.T) {
 		"a/random.JPEG":             []byte("\x17\x42 not an image, just bytes \x00\x01\x02"),
 		"a/png named.JPEG":          good,
 		"a/cmyk.JPEG":               cmyk,
-		"b/sixteen.png":             encodePNG(t, g16),
-		"b/palette.png":             encodePNG(t, pal),
-		"b/one.png":                 encodePNG(t, one),
+		"b/sixteen.png":             testimage.EncodePNG(t, g16),
+		"b/palette.png":             testimage.EncodePNG(t, pal),
+		"b/one.png":                 testimage.EncodePNG(t, one),
 		"b/huge.png":                testimage.HugePNG(30000, 30000),
 		"b/ünïcode ñame.jpeg":       jpg,
 		"b/new\nline.jpeg":          jpg,

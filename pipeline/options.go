@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/manifests/webdataset"
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
 	"github.com/shiftgen/shiftgen/shifts"
 )
@@ -60,7 +61,7 @@ type Options struct {
 	// decode) rather than with the folder output's antialiased bilinear resize.
 	FFCVImage string
 	// ShardImages is the number of samples per WebDataset shard (WebDatasetOutput only);
-	// 0 means 10,000.
+	// 0 means webdataset.DefaultShardImages (10,000).
 	ShardImages int
 	// NoDedup writes every copy of images several datasets of the run (or one dataset's
 	// two distributions) hold byte for byte. By default the first copy is written and the
@@ -71,7 +72,7 @@ type Options struct {
 	// manifests.WorkerCount).
 	Workers int
 	// MaxPixels refuses images whose header declares more pixels; 0 means
-	// DefaultMaxPixels.
+	// imageio.DefaultMaxPixels.
 	MaxPixels int64
 	// MaxFileBytes refuses, before reading them, input files larger than this many
 	// bytes (they are skipped and recorded); 0 means imageio.DefaultMaxFileBytes.
@@ -94,7 +95,7 @@ type Options struct {
 	StyleImages string
 	// styleDigest identifies the loaded style images (styleDigest), for resume checks.
 	styleDigest string
-	// Codec decodes and encodes; nil means DefaultCodec().
+	// Codec decodes and encodes; nil means imageio.DefaultCodec().
 	Codec imageio.Codec
 	// Progress, if set, is called from one goroutine after each source image with the
 	// number of output images written so far and the total planned.
@@ -202,7 +203,7 @@ func (o *Options) validateOutput() error {
 	}
 	if o.Output == WebDatasetOutput {
 		if o.ShardImages == 0 {
-			o.ShardImages = webdatasetShardImages
+			o.ShardImages = webdataset.DefaultShardImages
 		}
 		if o.ShardImages < 1 {
 			return fmt.Errorf("--shard-images %d must be at least 1", o.ShardImages)
@@ -212,9 +213,6 @@ func (o *Options) validateOutput() error {
 	}
 	return nil
 }
-
-// webdatasetShardImages is the default number of samples per WebDataset shard.
-const webdatasetShardImages = 10000
 
 // DirName is the folder a --shift spec writes to under OUT: the shift's name, followed
 // by its explicitly set parameters in sorted order ("night_severity-4").

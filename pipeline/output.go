@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path"
@@ -340,7 +339,7 @@ func (s *packedSink) Close(m *manifests.Manifest) error {
 		case s.tarW[i] != nil:
 			var names []string
 			if names, err = s.tarW[i].Finish(); err == nil && !s.o.Shard {
-				cs, err = s.p.tarContainers(s.o.Dir, i, names)
+				cs, err = s.p.tarContainers(s.o.Dir, i, names, s.tarW[i].Len())
 			}
 		}
 		if err != nil {
@@ -395,20 +394,17 @@ func (c *countWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// tarContainers describes the finished shards names of stream i in dir.
-func (p *packed) tarContainers(dir string, i int, names []string) ([]manifests.Container, error) {
+// tarContainers describes the finished shards names of stream i in dir, which hold its
+// n samples: ShardImages in each shard, the rest in the last.
+func (p *packed) tarContainers(dir string, i int, names []string, n int64) ([]manifests.Container, error) {
+	per := int64(p.out.ShardImages)
 	var cs []manifests.Container
-	for _, name := range names {
-		c, err := hashFile(filepath.Join(dir, name), sha256.New())
+	for k, name := range names {
+		c, err := hashFile(filepath.Join(dir, name))
 		if err != nil {
 			return nil, err
 		}
-		r, err := webdataset.Open(filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		c.Images = r.Len()
-		r.Close()
+		c.Images = int(min(per, n-int64(k)*per))
 		c.Path, c.Folder = name, p.folders[i]
 		cs = append(cs, c)
 	}
@@ -416,12 +412,13 @@ func (p *packed) tarContainers(dir string, i int, names []string) ([]manifests.C
 }
 
 // hashFile gives a file's size and SHA-256.
-func hashFile(p string, h hash.Hash) (manifests.Container, error) {
+func hashFile(p string) (manifests.Container, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return manifests.Container{}, err
 	}
 	defer f.Close()
+	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
 		return manifests.Container{}, err
@@ -561,7 +558,7 @@ func (p *packed) joinTar(dir string, i int, parts []manifests.ShardPart) ([]mani
 	if err != nil {
 		return nil, err
 	}
-	return p.tarContainers(dir, i, names)
+	return p.tarContainers(dir, i, names, dst.Len())
 }
 
 // planShares decides, before anything is written, which folders of which shifts are

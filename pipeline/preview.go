@@ -34,7 +34,7 @@ type PreviewOptions struct {
 	Cell int
 	// Seed keys random choices, as in Run.
 	Seed int64
-	// Codec decodes the sources; nil means DefaultCodec().
+	// Codec decodes the sources; nil means imageio.DefaultCodec().
 	Codec imageio.Codec
 	// StyleImages is the style-image source, as in Options (see LoadStyles).
 	StyleImages string

@@ -39,7 +39,7 @@ type RegenerateOptions struct {
 	// empty means the source their parameters in the manifest record (the folder as it
 	// was given, or the generated styles).
 	StyleImages string
-	// Codec decodes and encodes; nil means DefaultCodec().
+	// Codec decodes and encodes; nil means imageio.DefaultCodec().
 	Codec imageio.Codec
 }
 

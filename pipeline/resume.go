@@ -86,8 +86,9 @@ func newJobSpec(o *Options, plan *Plan) (*jobSpec, error) {
 	}, nil
 }
 
-// diff lists the fields in which a and b differ, for people. Fields a's JSON lacks (a
-// description written before they existed) are not compared.
+// diff lists the fields in which a and b differ, for people. The fields of both are
+// compared: one a side leaves out (omitempty at its zero value, such as the folder
+// output or dedup on) is its default.
 func (a *jobSpec) diff(b *jobSpec) []string {
 	am, bm := map[string]any{}, map[string]any{}
 	ab, _ := json.Marshal(a)
@@ -98,12 +99,23 @@ func (a *jobSpec) diff(b *jobSpec) []string {
 	for k := range am {
 		keys = append(keys, k)
 	}
+	for k := range bm {
+		if _, ok := am[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
 	sort.Strings(keys)
 	var d []string
 	for _, k := range keys {
 		x, _ := json.Marshal(am[k])
 		y, _ := json.Marshal(bm[k])
 		if !bytes.Equal(x, y) {
+			if _, ok := am[k]; !ok {
+				x = []byte("the default")
+			}
+			if _, ok := bm[k]; !ok {
+				y = []byte("the default")
+			}
 			if k == "input_digest" {
 				d = append(d, "the input changed (files added, removed or modified since the first run)")
 				continue
@@ -129,7 +141,7 @@ func (a *jobSpec) beyondManifest(tableInParams bool) *jobSpec {
 // finishedDiff lists how the finished dataset of shift si, in dir, differs from the one
 // this run would write. Its manifest gives the shift (spec and every parameter, so the
 // tint table, frost textures and style images it used), the seed, preprocessing, format,
-// quality, codec, source, generator and classes; the job its run recorded in run.json
+// quality, codec, output, source, generator and classes; the job its run recorded in run.json
 // (job, nil when there is none) gives the rest: the input's files, the layout, the
 // limits, --follow-symlinks and the tint table's size. The run's other shifts and its
 // shard are not compared: a dataset does not depend on them.
@@ -166,6 +178,7 @@ func (ex *execution) finishedDiff(si int, dir string, job []byte) ([]string, err
 		differ("quality", m.Quality, want.Quality)
 	}
 	differ("codec", m.Codec, want.Codec)
+	differ("output", storage(m.Output), storage(want.Output))
 	differ("source", m.Source, want.Source)
 	if !slices.Equal(m.Classes, want.Classes) {
 		d = append(d, "the input's classes changed")
@@ -179,6 +192,25 @@ func (ex *execution) finishedDiff(si int, dir string, job []byte) ([]string, err
 		d = append(d, prev.beyondManifest(inParams).diff(ex.spec.beyondManifest(inParams))...)
 	}
 	return d, nil
+}
+
+// storage describes how a manifest's output stores the images: its kind and options,
+// not which folders another dataset holds (that depends on the run's other shifts).
+func storage(o *manifests.Output) string {
+	if o == nil {
+		return string(FolderOutput)
+	}
+	s := o.Kind
+	if o.Image != "" {
+		s += " image " + o.Image
+	}
+	if o.PageSize != 0 {
+		s += fmt.Sprintf(" page_size %d", o.PageSize)
+	}
+	if o.ShardImages != 0 {
+		s += fmt.Sprintf(" shard_images %d", o.ShardImages)
+	}
+	return s
 }
 
 // open creates the Writer of every shift's dataset folder (checking, locking and

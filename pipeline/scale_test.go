@@ -114,6 +114,13 @@ func TestResumeRefusesChanges(t *testing.T) {
 	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "seed was 0, now 5") {
 		t.Fatalf("changed seed: %v", err)
 	}
+	// Options recorded only when not the default are compared too: images of the folder
+	// output are not continued in containers.
+	o = baseOpts(root, out)
+	o.Resume, o.Output = true, FFCVOutput
+	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), `output was the default, now "ffcv"`) {
+		t.Fatalf("changed output: %v", err)
+	}
 	testimage.WritePNG(t, filepath.Join(root, "classa", "new.png"), 9, 9, testimage.Gradient)
 	o = baseOpts(root, out)
 	o.Resume = true
@@ -308,4 +315,34 @@ func TestResumeWithOneDatasetFinished(t *testing.T) {
 		t.Fatalf("resumed %+v", res.Datasets)
 	}
 	sameTree(t, datasetFiles(t, ref), datasetFiles(t, out))
+}
+
+// TestResumeFinishedChecksOutput: --resume on finished datasets with the same output
+// finds nothing to do, and with another output is refused rather than
+// reporting the old datasets as the new ones.
+func TestResumeFinishedChecksOutput(t *testing.T) {
+	root := smallTree(t, 3, 4)
+	for _, c := range []struct {
+		first, then Options
+		want        string
+	}{
+		{Options{}, Options{Output: WebDatasetOutput}, `output was "folder", now "webdataset shard_images 10000"`},
+		{Options{}, Options{Output: FFCVOutput, FFCVImage: FFCVJPEG}, `output was "folder", now "ffcv image jpg page_size 8388608"`},
+		{Options{Output: WebDatasetOutput, ShardImages: 5}, Options{Output: WebDatasetOutput}, `output was "webdataset shard_images 5", now "webdataset shard_images 10000"`},
+	} {
+		out := t.TempDir()
+		o := baseOpts(root, out)
+		o.Output, o.FFCVImage, o.ShardImages = c.first.Output, c.first.FFCVImage, c.first.ShardImages
+		if _, err := Run(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		o.Resume = true
+		if res, err := Run(context.Background(), o); err != nil || !res.AlreadyComplete {
+			t.Fatalf("%s: resume with the same options: %+v %v", c.want, res, err)
+		}
+		o.Output, o.FFCVImage, o.ShardImages = c.then.Output, c.then.FFCVImage, c.then.ShardImages
+		if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("resume with another output: %v, want %q", err, c.want)
+		}
+	}
 }

@@ -184,7 +184,7 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 			if r.In != nil {
 				what = "container sample"
 			}
-			rep.Problems = append(rep.Problems, fmt.Sprintf("record %s/%s/%d names the same %s as record %s: %s", r.Distribution, r.Split, r.Index, what, first, imageName(r)))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("record %s/%s/%d names the same %s as record %s: %s", r.Distribution, r.Split, r.Index, what, first, r.Locator()))
 			continue
 		}
 		named[id] = fmt.Sprintf("%s/%s/%d", r.Distribution, r.Split, r.Index)
@@ -233,9 +233,9 @@ func Verify(ctx context.Context, dir string, o VerifyOptions) (*VerifyReport, er
 		case "m":
 			rep.Missing = append(rep.Missing, recs[i].Path)
 		case "c":
-			rep.Changed = append(rep.Changed, imageName(recs[i]))
+			rep.Changed = append(rep.Changed, recs[i].Locator())
 		default:
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %s; not opened", imageName(recs[i]), s))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %s; not opened", recs[i].Locator(), s))
 		}
 	}
 	rep.Missing = uniqueSorted(rep.Missing)

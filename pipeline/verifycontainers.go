@@ -19,9 +19,6 @@ import (
 	"github.com/shiftgen/shiftgen/manifests/webdataset"
 )
 
-// imageName names a record's image in a report (manifests.Record.Locator).
-func imageName(r *manifests.Record) string { return r.Locator() }
-
 func uniqueSorted(s []string) []string {
 	sort.Strings(s)
 	out := s[:0]

@@ -154,15 +154,11 @@ func JPEGTree(t testing.TB) string {
 	WriteFile(t, filepath.Join(root, "a", "half.jpg"), EncodeJPEG(t, Photo(2, 1100, 620), 92))
 	WriteFile(t, filepath.Join(root, "b", "gray.jpg"), EncodeJPEG(t, Gray(Photo(3, 300, 400)), 92))
 	WriteFile(t, filepath.Join(root, "b", "quarter.jpg"), EncodeJPEG(t, Photo(4, 1040, 1100), 92))
-	var pngBuf bytes.Buffer
-	if err := png.Encode(&pngBuf, Photo(5, 300, 280)); err != nil {
-		t.Fatal(err)
-	}
-	WriteFile(t, filepath.Join(root, "b", "png.JPEG"), pngBuf.Bytes())
+	WriteFile(t, filepath.Join(root, "b", "png.JPEG"), EncodePNG(t, Photo(5, 300, 280)))
 	return root
 }
 
-// hugePNG returns a PNG header declaring w×h pixels (with valid CRCs) and no data.
+// HugePNG returns a PNG header declaring w×h pixels (with valid CRCs) and no data.
 func HugePNG(w, h uint32) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
