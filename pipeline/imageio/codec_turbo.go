@@ -285,15 +285,9 @@ var turboScales = func() [][2]int {
 // scaledSize is libjpeg's scaled output size: ceil(n·num/denom).
 func scaledSize(n, num, denom int) int { return (n*num + denom - 1) / denom }
 
-// jpegScale returns the decoded size of a w×h JPEG: the smallest power-of-two scale
-// whose shorter side is still at least hint.Short and longer side at least hint.Long;
-// the zero Hint asks for full size.
-func jpegScale(w, h int, hint Hint) (int, int) {
-	sw, sh, _ := jpegScaleDenom(w, h, hint)
-	return sw, sh
-}
-
-// jpegScaleDenom is jpegScale with the scale's denominator (the numerator is 1).
+// jpegScaleDenom returns the decoded size of a w×h JPEG and the scale's denominator
+// (the numerator is 1): the smallest power-of-two scale whose shorter side is still at
+// least hint.Short and longer side at least hint.Long; the zero Hint asks for full size.
 func jpegScaleDenom(w, h int, hint Hint) (sw, sh, denom int) {
 	if hint == (Hint{}) {
 		return w, h, 1

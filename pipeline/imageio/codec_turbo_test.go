@@ -44,8 +44,8 @@ func TestJPEGScale(t *testing.T) {
 		{200, 100, Hint{Short: 256}, 200, 100}, // already too small: full size
 		{600, 400, Hint{Short: 256}, 600, 400},
 	} {
-		if w, h := jpegScale(c.w, c.h, c.hint); w != c.ww || h != c.wh {
-			t.Errorf("jpegScale(%d, %d, %+v) = %d×%d, want %d×%d", c.w, c.h, c.hint, w, h, c.ww, c.wh)
+		if w, h, _ := jpegScaleDenom(c.w, c.h, c.hint); w != c.ww || h != c.wh {
+			t.Errorf("jpegScaleDenom(%d, %d, %+v) = %d×%d, want %d×%d", c.w, c.h, c.hint, w, h, c.ww, c.wh)
 		}
 	}
 }
