@@ -149,6 +149,7 @@ import (
 	"fmt"
 	"image"
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -412,7 +413,7 @@ func (c *TurboCodec) appendEncode(dst []byte, img *image.RGBA, f Format, quality
 	if bound <= 0 {
 		return nil, fmt.Errorf("cannot encode a %d×%d image as JPEG", w, h)
 	}
-	dst = growBytes(dst, bound)
+	dst = slices.Grow(dst, bound)
 	t, err := c.compressor()
 	if err != nil {
 		return nil, err
@@ -430,14 +431,4 @@ func (c *TurboCodec) appendEncode(dst []byte, img *image.RGBA, f Format, quality
 	size := int(t.size)
 	c.enc.Put(t)
 	return dst[:len(dst)+size], nil
-}
-
-// growBytes returns b with room for n more bytes after len(b).
-func growBytes(b []byte, n int) []byte {
-	if cap(b)-len(b) >= n {
-		return b
-	}
-	nb := make([]byte, len(b), len(b)+n)
-	copy(nb, b)
-	return nb
 }
