@@ -8,8 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/draw"
-	"image/png"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -21,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shiftgen/shiftgen/pipeline/imageio"
 	"github.com/shiftgen/shiftgen/shifts/imagenetc"
 )
 
@@ -83,18 +82,11 @@ func icLoad(dir string) ([]*image.RGBA, error) {
 	slices.Sort(files)
 	var out []*image.RGBA
 	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			return nil, err
-		}
-		im, err := png.Decode(fh)
-		fh.Close()
+		img, err := imageio.Load(f, 0, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		rgba := image.NewRGBA(image.Rect(0, 0, im.Bounds().Dx(), im.Bounds().Dy()))
-		draw.Draw(rgba, rgba.Rect, im, im.Bounds().Min, draw.Src)
-		out = append(out, rgba)
+		out = append(out, img)
 	}
 	return out, nil
 }

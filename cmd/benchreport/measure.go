@@ -135,10 +135,7 @@ func (f *floorer) pass() (floorStat, error) {
 	var st floorStat
 	n := 0
 	for i, src := range f.files {
-		hint := imageio.Hint{Short: 256}
-		if src.split == "train" {
-			hint = imageio.Hint{Long: 256}
-		}
+		hint := imageio.PaperPreprocess.Hint(src.split)
 		c0, t0 := threadCPU(), time.Now()
 		img, full, err := f.s.Decode(f.codec, f.data[i], hint, 0)
 		t1, c1 := time.Now(), threadCPU()

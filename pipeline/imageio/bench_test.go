@@ -29,7 +29,8 @@ func benchImage(b *testing.B) *image.RGBA {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return PaperPreprocess.Apply("val", img)
+	var s Scratch
+	return s.Preprocess(PaperPreprocess, "val", img, img.Rect.Max)
 }
 
 // BenchmarkDecode decodes a 500×375 JPEG (full scale) and a 1000×750 one (half scale

@@ -149,6 +149,7 @@ import (
 	"fmt"
 	"image"
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -285,15 +286,9 @@ var turboScales = func() [][2]int {
 // scaledSize is libjpeg's scaled output size: ceil(n·num/denom).
 func scaledSize(n, num, denom int) int { return (n*num + denom - 1) / denom }
 
-// jpegScale returns the decoded size of a w×h JPEG: the smallest power-of-two scale
-// whose shorter side is still at least hint.Short and longer side at least hint.Long;
-// the zero Hint asks for full size.
-func jpegScale(w, h int, hint Hint) (int, int) {
-	sw, sh, _ := jpegScaleDenom(w, h, hint)
-	return sw, sh
-}
-
-// jpegScaleDenom is jpegScale with the scale's denominator (the numerator is 1).
+// jpegScaleDenom returns the decoded size of a w×h JPEG and the scale's denominator
+// (the numerator is 1): the smallest power-of-two scale whose shorter side is still at
+// least hint.Short and longer side at least hint.Long; the zero Hint asks for full size.
 func jpegScaleDenom(w, h int, hint Hint) (sw, sh, denom int) {
 	if hint == (Hint{}) {
 		return w, h, 1
@@ -418,7 +413,7 @@ func (c *TurboCodec) appendEncode(dst []byte, img *image.RGBA, f Format, quality
 	if bound <= 0 {
 		return nil, fmt.Errorf("cannot encode a %d×%d image as JPEG", w, h)
 	}
-	dst = growBytes(dst, bound)
+	dst = slices.Grow(dst, bound)
 	t, err := c.compressor()
 	if err != nil {
 		return nil, err
@@ -436,14 +431,4 @@ func (c *TurboCodec) appendEncode(dst []byte, img *image.RGBA, f Format, quality
 	size := int(t.size)
 	c.enc.Put(t)
 	return dst[:len(dst)+size], nil
-}
-
-// growBytes returns b with room for n more bytes after len(b).
-func growBytes(b []byte, n int) []byte {
-	if cap(b)-len(b) >= n {
-		return b
-	}
-	nb := make([]byte, len(b), len(b)+n)
-	copy(nb, b)
-	return nb
 }

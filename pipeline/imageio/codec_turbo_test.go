@@ -44,8 +44,8 @@ func TestJPEGScale(t *testing.T) {
 		{200, 100, Hint{Short: 256}, 200, 100}, // already too small: full size
 		{600, 400, Hint{Short: 256}, 600, 400},
 	} {
-		if w, h := jpegScale(c.w, c.h, c.hint); w != c.ww || h != c.wh {
-			t.Errorf("jpegScale(%d, %d, %+v) = %d×%d, want %d×%d", c.w, c.h, c.hint, w, h, c.ww, c.wh)
+		if w, h, _ := jpegScaleDenom(c.w, c.h, c.hint); w != c.ww || h != c.wh {
+			t.Errorf("jpegScaleDenom(%d, %d, %+v) = %d×%d, want %d×%d", c.w, c.h, c.hint, w, h, c.ww, c.wh)
 		}
 	}
 }
@@ -319,13 +319,7 @@ func scratchBytes(t testing.TB, s *Scratch, data []byte) []byte {
 // python3-pil does), a full-scale decode must be identical to its convert('RGB'), and
 // an encode to its save(quality=95).
 func TestTurboPILInputs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: calls Python")
-	}
-	py := pilPython()
-	if py == "" {
-		t.Skip("no python3 with Pillow and NumPy (Debian python3-pil, python3-numpy)")
-	}
+	py := needPIL(t)
 	dir := t.TempDir()
 	testimage.WriteFile(t, filepath.Join(dir, "go420.jpg"), testimage.EncodeJPEG(t, testimage.Photo(30, 333, 250), 95))
 	src := testimage.Photo(31, 256, 256)

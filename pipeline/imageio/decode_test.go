@@ -26,11 +26,10 @@ func pilPython() string {
 	return ""
 }
 
-// TestDecodeMatchesPIL writes images in many colour models with Pillow and checks that
-// our decode + ToRGBA gives the pixels of Pillow's convert('RGB'): exactly for lossless
-// formats and lossy WebP, closely for JPEG (image/jpeg's IDCT is not libjpeg's; the
-// chroma upsampling and colour conversion are).
-func TestDecodeMatchesPIL(t *testing.T) {
+// needPIL returns pilPython's interpreter, skipping t in -short mode (calling Python
+// is slow) or when there is none.
+func needPIL(t testing.TB) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("short mode: calls Python")
 	}
@@ -38,6 +37,15 @@ func TestDecodeMatchesPIL(t *testing.T) {
 	if py == "" {
 		t.Skip("no python3 with Pillow and NumPy (Debian python3-pil, python3-numpy)")
 	}
+	return py
+}
+
+// TestDecodeMatchesPIL writes images in many colour models with Pillow and checks that
+// our decode + ToRGBA gives the pixels of Pillow's convert('RGB'): exactly for lossless
+// formats and lossy WebP, closely for JPEG (image/jpeg's IDCT is not libjpeg's; the
+// chroma upsampling and colour conversion are).
+func TestDecodeMatchesPIL(t *testing.T) {
+	py := needPIL(t)
 	dir := t.TempDir()
 	script := `
 import sys, os, numpy as np
@@ -124,10 +132,7 @@ for f in sorted(os.listdir(d)):
 // TestGoJPEGAgainstPillow measures the pure-Go JPEG decode against Pillow's (libjpeg-
 // turbo) on the sample embedded in the binary: the figures the README states.
 func TestGoJPEGAgainstPillow(t *testing.T) {
-	py := pilPython()
-	if py == "" || testing.Short() {
-		t.Skip("no python3 with Pillow and NumPy, or -short")
-	}
+	py := needPIL(t)
 	files, _ := filepath.Glob("../../cmd/shiftgen/sample/*/*")
 	if len(files) != 48 {
 		t.Fatalf("%d sample files", len(files))

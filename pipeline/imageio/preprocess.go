@@ -98,12 +98,3 @@ func (p Preprocess) Hint(split string) Hint {
 	}
 	return Hint{}
 }
-
-// Apply preprocesses img for the given split.
-func (p Preprocess) Apply(split string, img *image.RGBA) *image.RGBA {
-	g := p.Geometry(split, img.Rect.Dx(), img.Rect.Dy())
-	if g.W == img.Rect.Dx() && g.H == img.Rect.Dy() && g.Crop == img.Rect {
-		return img
-	}
-	return ResizeCrop(img, g.W, g.H, g.Crop)
-}

@@ -128,13 +128,7 @@ func TestResizeCropExactSmall(t *testing.T) {
 // (torchvision's Resize(256) + CenterCrop on a PIL image), and must equal ours byte for
 // byte.
 func TestResizeCropMatchesPIL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: calls Python")
-	}
-	py := pilPython()
-	if py == "" {
-		t.Skip("no python3 with Pillow and NumPy (Debian python3-pil, python3-numpy)")
-	}
+	py := needPIL(t)
 	dir := t.TempDir()
 	cases := resizeCases()
 	srcs := make([]*image.RGBA, len(cases))

@@ -67,17 +67,13 @@ func (c Contrast) Corrupt(img *image.RGBA, _ *rand.Rand) *image.RGBA {
 	w, h := dims(img)
 	// NumPy's mean over the two image axes adds the pixels' v/255 one after another
 	// (the channel axis is the inner loop, so no pairwise summation), then divides.
-	var unit [256]float64
-	for v := range unit {
-		unit[v] = float64(v) / 255
-	}
 	var s0, s1, s2 float64
 	for y := 0; y < h; y++ {
 		px := row(img, y, w)
 		for x := 0; x < len(px); x += 4 {
-			s0 += unit[px[x]]
-			s1 += unit[px[x+1]]
-			s2 += unit[px[x+2]]
+			s0 += unit64[px[x]]
+			s1 += unit64[px[x+1]]
+			s2 += unit64[px[x+2]]
 		}
 	}
 	sum := [3]float64{s0, s1, s2}
@@ -114,10 +110,6 @@ func applyLUT(img *image.RGBA, lut *[3][256]uint8) {
 func mapHSV(img *image.RGBA, sMul, sAdd, vAdd float64) {
 	w, h := dims(img)
 	satOp := sMul != 1 || sAdd != 0
-	var unit [256]float64
-	for v := range unit {
-		unit[v] = float64(v) / 255
-	}
 	var hp *hsvParams
 	if useAVX2 {
 		hp = newHSVParams(sMul, sAdd, vAdd, satOp, vAdd != 0)
@@ -130,7 +122,7 @@ func mapHSV(img *image.RGBA, sMul, sAdd, vAdd float64) {
 		}
 		for x := done; x < len(px); x += 4 {
 			q := px[x : x+3 : x+3]
-			hh, ss, vv := rgb2hsv(unit[q[0]], unit[q[1]], unit[q[2]])
+			hh, ss, vv := rgb2hsv(unit64[q[0]], unit64[q[1]], unit64[q[2]])
 			if satOp {
 				ss = clip01(float64(ss*sMul) + sAdd)
 			}

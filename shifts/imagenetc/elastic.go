@@ -72,14 +72,6 @@ func (c ElasticTransform) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 	return img
 }
 
-// unit32 is float32(v)/255 for every byte v.
-var unit32 = func() (t [256]float32) {
-	for v := range t {
-		t[v] = float32(v) / 255
-	}
-	return t
-}()
-
 // elasticRow samples row y of the output (RGBA) from src (packed RGB of w×h pixels, on
 // the 0–1 scale) at (y + dy[x], x + dx[x]).
 func elasticRow(o []uint8, src, dx, dy []float32, y, w, h int) {

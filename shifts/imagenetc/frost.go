@@ -262,10 +262,7 @@ func LoadFrostTextures(dir string, load func(path string) (*image.RGBA, error)) 
 		ti := rgbImage{w: rgba.Rect.Dx(), h: rgba.Rect.Dy()}
 		ti.pix = make([]uint8, ti.w*ti.h*3)
 		for y := 0; y < ti.h; y++ {
-			row := rgba.Pix[rgba.PixOffset(rgba.Rect.Min.X, rgba.Rect.Min.Y+y):]
-			for x := 0; x < ti.w; x++ {
-				copy(ti.pix[3*(y*ti.w+x):3*(y*ti.w+x)+3], row[4*x:4*x+3])
-			}
+			packRGB(ti.pix[3*y*ti.w:3*(y+1)*ti.w], rgba.Pix[rgba.PixOffset(rgba.Rect.Min.X, rgba.Rect.Min.Y+y):])
 		}
 		t.tex = append(t.tex, ti)
 	}

@@ -70,6 +70,15 @@ func fmax32(a, b float32) float32 {
 	return a
 }
 
+// unit32 and unit64 are v/255 for every byte v, in float32 and in float64.
+var unit32, unit64 = func() (t32 [256]float32, t64 [256]float64) {
+	for v := range t32 {
+		t32[v] = float32(v) / 255
+		t64[v] = float64(v) / 255
+	}
+	return t32, t64
+}()
+
 // dims returns img's width and height.
 func dims(img *image.RGBA) (w, h int) { return img.Rect.Dx(), img.Rect.Dy() }
 

@@ -116,12 +116,6 @@ func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 	// x' + S + rot180(S) in float64.
 	b32 := float32(c.Blend)
 	nb32 := float32(1 - c.Blend)
-	var unit [256]float32
-	var unit64 [256]float64
-	for v := range unit {
-		unit[v] = float32(v) / 255
-		unit64[v] = float64(v) / 255
-	}
 	rev := u8pool.get(w)
 	defer u8pool.put(rev)
 	for y := 0; y < h; y++ {
@@ -137,7 +131,7 @@ func (c Snow) Corrupt(img *image.RGBA, r *rand.Rand) *image.RGBA {
 		}
 		for x := done; x < w; x++ {
 			q := p[4*x : 4*x+3 : 4*x+3]
-			r, g, b := unit[q[0]], unit[q[1]], unit[q[2]]
+			r, g, b := unit32[q[0]], unit32[q[1]], unit32[q[2]]
 			grey := float32(float32(float32(float32(r*0.299)+float32(g*0.587))+float32(b*0.114))*1.5) + 0.5
 			s1, s2 := unit64[srow[x]], unit64[rrow[w-1-x]]
 			q[0] = trunc8(clip01(float64(float32(b32*r)+float32(nb32*fmax32(r, grey)))+s1+s2) * 255)
