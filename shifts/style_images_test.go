@@ -171,7 +171,7 @@ print(json.dumps(res))
 }
 
 // TestFDAStyleBand checks what the band means on a source and a style with known
-// spectra: β = 0 swaps only the mean, and the fitted style is the one Record names.
+// spectra: β = 0 swaps only the mean, so every pixel moves by the difference of the means.
 func TestFDAStyleBand(t *testing.T) {
 	src := midTone(20, 14, 3)
 	flat := image.NewRGBA(image.Rect(0, 0, 20, 14))
