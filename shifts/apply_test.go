@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/color/palette"
+	"image/jpeg"
 	"testing"
 
 	"github.com/shiftgen/shiftgen/shifts/rgba"
@@ -180,4 +181,65 @@ func libjpegRGB(m *image.YCbCr, x, y int) (uint8, uint8, uint8) {
 	return clip(yy + (fix(1.402)*cr+32768)>>16),
 		clip(yy + (-fix(0.34414)*cb-fix(0.71414)*cr+32768)>>16),
 		clip(yy + (fix(1.772)*cb+32768)>>16)
+}
+
+// TestToRGBANarrowJPEG checks the chroma upsampling of narrow JPEGs against Pillow's
+// libjpeg: Pillow writes noisy 4:2:0 and 4:2:2 JPEGs 1 to 6 pixels wide and decodes
+// them, and image/jpeg's planes through ToRGBA come within 3 of its pixels (the IDCTs
+// differ slightly). libjpeg repeats chroma rows of one or two samples (images up to 4
+// pixels wide) instead of applying its fancy filter, which would move pixels by tens.
+func TestToRGBANarrowJPEG(t *testing.T) {
+	py := pythonWith(t, "numpy", "PIL")
+	const script = `
+import sys, io, json, base64, numpy as np
+from PIL import Image
+rs = np.random.RandomState(5)
+res = []
+for c in json.load(sys.stdin):
+    a = (rs.rand(c["h"], c["w"], 3) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="JPEG", quality=90, subsampling=c["sub"])
+    rgb = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    res.append({"jpeg": base64.b64encode(buf.getvalue()).decode(), "rgb": rgb.tolist()})
+print(json.dumps(res))
+`
+	type narrowCase struct {
+		W   int `json:"w"`
+		H   int `json:"h"`
+		Sub int `json:"sub"` // Pillow's subsampling: 2 is 4:2:0, 1 is 4:2:2
+	}
+	ratio := map[int]image.YCbCrSubsampleRatio{2: image.YCbCrSubsampleRatio420, 1: image.YCbCrSubsampleRatio422}
+	var cases []narrowCase
+	for _, sub := range []int{2, 1} {
+		for w := 1; w <= 6; w++ {
+			cases = append(cases, narrowCase{w, 5 + w%2, sub})
+		}
+	}
+	var res []struct {
+		JPEG []byte     `json:"jpeg"`
+		RGB  [][][3]int `json:"rgb"`
+	}
+	runPython(t, py, script, cases, &res)
+	for i, r := range res {
+		c := cases[i]
+		img, err := jpeg.Decode(bytes.NewReader(r.JPEG))
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		if yc, ok := img.(*image.YCbCr); !ok || yc.SubsampleRatio != ratio[c.Sub] {
+			t.Fatalf("%+v: decoded as %T, not %v", c, img, ratio[c.Sub])
+		}
+		got := rgbRows(ToRGBA(img))
+		worst := 0
+		for y := range r.RGB {
+			for x := range r.RGB[y] {
+				for ch := range 3 {
+					worst = max(worst, absInt(got[y][x][ch]-r.RGB[y][x][ch]))
+				}
+			}
+		}
+		if worst > 3 {
+			t.Errorf("%dx%d %v: up to %d away from Pillow's pixels", c.W, c.H, ratio[c.Sub], worst)
+		}
+	}
 }

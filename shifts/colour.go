@@ -115,11 +115,13 @@ func ToRGBAInto(src image.Image, pix []uint8) *image.RGBA {
 }
 
 // ycbcrToRGBA converts a JPEG's YCbCr planes as libjpeg (and so Pillow) does by default:
-// 4:2:0 and 4:2:2 chroma is upsampled with libjpeg's "fancy" triangle filter (each
-// output sample 3/4 of its nearest chroma sample and 1/4 of the next, in both directions
-// for 4:2:0, edges replicated), and every pixel is converted with libjpeg's fixed-point
-// tables. Other subsampling ratios repeat the chroma sample, as libjpeg does for them,
-// and so does a sub-image (whose neighbouring samples are not its own).
+// 4:2:0 and 4:2:2 chroma rows of more than two samples are upsampled with libjpeg's
+// "fancy" triangle filter (each output sample 3/4 of its nearest chroma sample and 1/4
+// of the next, in both directions for 4:2:0, edges replicated), and every pixel is
+// converted with libjpeg's fixed-point tables. Narrower chroma rows (images at most 4
+// pixels wide) and other subsampling ratios repeat the chroma sample, as libjpeg does
+// for them (jdsample.c installs the fancy filters only when a row has more than two
+// samples), and so does a sub-image (whose neighbouring samples are not its own).
 func ycbcrToRGBA(s *image.YCbCr, dst *image.RGBA) {
 	b := s.Rect
 	var hs, vs uint
@@ -153,7 +155,7 @@ func ycbcrToRGBA(s *image.YCbCr, dst *image.RGBA) {
 	w, h := b.Dx(), b.Dy()
 	cw := (w + (1 << hs) - 1) >> hs
 	ch := (h + (1 << vs) - 1) >> vs
-	fancy := hs == 1 && (vs == 0 || vs == 1) && cw > 1
+	fancy := hs == 1 && (vs == 0 || vs == 1) && cw > 2
 	var cbRow, crRow []uint8
 	if fancy {
 		cbRow, crRow = make([]uint8, 2*cw), make([]uint8, 2*cw)

@@ -14,5 +14,6 @@
 // The paper's random draws (tint colours, random classes, spurious flags, label-shift
 // subsets) use NumPy's legacy RandomState, re-implemented bit for bit in rng.go.
 //
-// This package imports nothing else of shiftgen.
+// This package imports nothing of shiftgen but its own imagenetc package (the ImageNet-C
+// corruptions it registers).
 package shifts

@@ -7,47 +7,19 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
 var _ Selector = (*LabelShift)(nil)
 
-// requireNumPy returns a Python interpreter that can import NumPy (python3 from PATH,
-// then Debian's /usr/bin/python3), or skips the test.
-func requireNumPy(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("short mode: calls Python")
-	}
-	numpyOnce.Do(func() {
-		for _, py := range []string{"python3", "/usr/bin/python3"} {
-			path, err := exec.LookPath(py)
-			if err != nil {
-				continue
-			}
-			if exec.Command(path, "-c", "import numpy").Run() == nil {
-				numpyPath = path
-				return
-			}
-		}
-	})
-	if numpyPath == "" {
-		t.Skip("NumPy is not available (tried python3 and /usr/bin/python3)")
-	}
-	return numpyPath
-}
-
-var (
-	numpyOnce sync.Once
-	numpyPath string
-)
-
 // runNumPy runs a Python script with stdin and returns its output as whitespace-separated
 // fields.
 func runNumPy(t *testing.T, script, stdin string) []string {
 	t.Helper()
-	cmd := exec.Command(requireNumPy(t), "-c", script)
+	if testing.Short() {
+		t.Skip("short mode: calls Python")
+	}
+	cmd := exec.Command(pythonWith(t, "numpy"), "-c", script)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.Output()
 	if err != nil {

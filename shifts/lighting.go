@@ -14,10 +14,10 @@ import (
 // Severity tables (severity 1..5; any parameter set explicitly overrides its table value):
 //
 //	brighten      gamma         0.8   0.65  0.5   0.4   0.3
-//	night         stops         1.25  1.75  2.25  2.75  3.25
-//	              saturation    0.75  0.6   0.45  0.3   0.2
-//	              blue          0.25  0.4   0.55  0.7   0.85
-//	              noise         0.01  0.015 0.02  0.03  0.04
+//	night         stops         2     2.75  3.5   4.25  5
+//	              saturation    0.7   0.55  0.4   0.3   0.2
+//	              blue          0.3   0.45  0.6   0.75  0.9
+//	              noise         0.01  0.015 0.02  0.025 0.03
 //	low-contrast  factor        0.75  0.6   0.45  0.3   0.2    (pivot 0.5 at every severity)
 //	overexposure  stops         0.75  1.25  1.75  2.25  3
 //	warm          kelvin        5500  4700  4000  3400  2900

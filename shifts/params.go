@@ -72,10 +72,13 @@ func (p Param) RangeString() string {
 }
 
 // DefaultString renders p's default for people; a value derived from severity reads
-// "by severity 1-5: a, b, c, d, e".
+// "by severity 1-5: a, b, c, d, e", a per-image draw "drawn per image".
 func (p Param) DefaultString() string {
 	if p.Default != nil {
 		return fmt.Sprint(p.Default)
+	}
+	if p.Drawn {
+		return "drawn per image"
 	}
 	if p.BySeverity == nil {
 		return "set by other parameters"

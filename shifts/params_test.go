@@ -21,6 +21,8 @@ func TestParseSpec(t *testing.T) {
 		"label-shift:p=0.5":  "(0, 0.5)",
 		"nope":               "unknown shift",
 		"vflip:x=1":          "takes no parameters",
+		// The valid set names a per-image draw's default as such.
+		"motion-blur:angel=3": `no parameter "angel" (did you mean angle?); valid: severity [1, 5] (default 3), radius [0, 64] (default by severity 1-5: 10, 15, 15, 15, 20), sigma [0.1, 64] (default by severity 1-5: 3, 5, 8, 12, 15), angle [-180, 180] (default drawn per image)`,
 	} {
 		if _, _, err := Resolve(spec); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", spec, err, want)

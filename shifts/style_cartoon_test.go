@@ -1,6 +1,7 @@
 package shifts
 
 import (
+	"fmt"
 	"image"
 	"math"
 	"path/filepath"
@@ -180,21 +181,8 @@ print(json.dumps(res))
 	var res [][][][3]int
 	runPython(t, py, script, cases, &res)
 	for i, want := range res {
-		got := rgbRows(outs[i])
-		odd := 0
-		for y := range want {
-			for x := range want[y] {
-				for c := range 3 {
-					if d := got[y][x][c] - want[y][x][c]; d > 1 || d < -1 {
-						t.Fatalf("case %d (%d,%d): %v, SciPy %v", i, x, y, got[y][x], want[y][x])
-					} else if d != 0 {
-						odd++
-					}
-				}
-			}
-		}
 		// Convolutions summed in another order may round a half the other way.
-		if odd > 3 {
+		if odd := offByOne(t, fmt.Sprintf("case %d", i), "SciPy", rgbRows(outs[i]), want); odd > 3 {
 			t.Errorf("case %d: %d values off by one", i, odd)
 		}
 	}

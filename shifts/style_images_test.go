@@ -60,6 +60,26 @@ func rgbRows(img *image.RGBA) [][][3]int {
 	return rows
 }
 
+// offByOne compares got with want, the values of the reference named ref (rows of
+// [R, G, B] of one size, as rgbRows gives): it fails t at the first value more than 1
+// away, and returns how many are off by exactly 1.
+func offByOne(t *testing.T, name, ref string, got, want [][][3]int) int {
+	t.Helper()
+	n := 0
+	for y := range want {
+		for x := range want[y] {
+			for c := range 3 {
+				if d := got[y][x][c] - want[y][x][c]; d > 1 || d < -1 {
+					t.Fatalf("%s (%d,%d): %v, %s %v", name, x, y, got[y][x], ref, want[y][x])
+				} else if d != 0 {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
 // midTone is naturalImg squeezed into 60..190, so FDA's output does not clip.
 func midTone(w, h int, seed uint64) *image.RGBA {
 	img := naturalImg(w, h, seed)
@@ -171,7 +191,7 @@ print(json.dumps(res))
 }
 
 // TestFDAStyleBand checks what the band means on a source and a style with known
-// spectra: β = 0 swaps only the mean, and the fitted style is the one Record names.
+// spectra: β = 0 swaps only the mean, so every pixel moves by the difference of the means.
 func TestFDAStyleBand(t *testing.T) {
 	src := midTone(20, 14, 3)
 	flat := image.NewRGBA(image.Rect(0, 0, 20, 14))
@@ -305,23 +325,9 @@ print(json.dumps(res))
 	var res [][][][3]int
 	runPython(t, py, script, cases, &res)
 	for i, want := range res {
-		got := rgbRows(outs[i])
-		bad := 0
-		for y := range want {
-			for x := range want[y] {
-				for c := range 3 {
-					// The inverse lαβ matrix is applied as a product in NumPy and as
-					// three scaled sums here: a value within 1e-12 of a half may round
-					// the other way.
-					if d := got[y][x][c] - want[y][x][c]; d > 1 || d < -1 {
-						t.Fatalf("case %d (%d,%d): %v, want %v", i, x, y, got[y][x], want[y][x])
-					} else if d != 0 {
-						bad++
-					}
-				}
-			}
-		}
-		if bad > 2 {
+		// The inverse lαβ matrix is applied as a product in NumPy and as three scaled
+		// sums here: a value within 1e-12 of a half may round the other way.
+		if bad := offByOne(t, fmt.Sprintf("case %d", i), "NumPy", rgbRows(outs[i]), want); bad > 2 {
 			t.Errorf("case %d: %d values off by one", i, bad)
 		}
 	}
@@ -365,15 +371,7 @@ print(json.dumps(res))
 		if len(got) != len(want) || len(got[0]) != len(want[0]) {
 			t.Fatalf("case %d: %dx%d, PIL %dx%d", i, len(got[0]), len(got), len(want[0]), len(want))
 		}
-		for y := range want {
-			for x := range want[y] {
-				for c := range 3 {
-					if d := got[y][x][c] - want[y][x][c]; d > 1 || d < -1 {
-						t.Fatalf("case %d (%d,%d): %v, PIL %v", i, x, y, got[y][x], want[y][x])
-					}
-				}
-			}
-		}
+		offByOne(t, fmt.Sprintf("case %d", i), "PIL", got, want)
 	}
 	if src := naturalImg(12, 8, 1); fitCover(src, 12, 8) != src {
 		t.Error("fitting an image of the right size copies it")

@@ -52,7 +52,7 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// didYouMean renders Suggest's answer for a message: ` (did you mean "x"?)` or "".
+// didYouMean renders Suggest's answer for a message: " (did you mean x?)" or "".
 func didYouMean(name string, candidates []string) string {
 	if s := Suggest(name, candidates); s != "" {
 		return " (did you mean " + s + "?)"

@@ -117,25 +117,12 @@ func b2i(b bool) int {
 	return 0
 }
 
-// numpyPython returns a python interpreter with NumPy, or "".
-func numpyPython() string {
-	for _, p := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(p, "-c", "import numpy").Run() == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // TestTintTableNumPy compares every entry of the table with NumPy itself, for two seeds.
 func TestTintTableNumPy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: calls Python")
 	}
-	py := numpyPython()
-	if py == "" {
-		t.Skip("no python3 with NumPy (Debian python3-numpy)")
-	}
+	py := pythonWith(t, "numpy")
 	for _, seed := range []uint32{0, 7} {
 		script := `
 import sys, numpy as np
