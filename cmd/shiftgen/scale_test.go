@@ -37,13 +37,7 @@ func bigTree(t *testing.T, classes, per int) string {
 				x ^= x >> 12
 				img.Pix[i] = uint8(x>>24)/2 + uint8(i/600)
 			}
-			var b bytes.Buffer
-			png.Encode(&b, img)
-			p := filepath.Join(root, fmt.Sprintf("c%02d", c), fmt.Sprintf("im%03d.png", k))
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writePNG(t, filepath.Join(root, fmt.Sprintf("c%02d", c), fmt.Sprintf("im%03d.png", k)), img)
 		}
 	}
 	return root
