@@ -13,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/manifests/ffcv"
@@ -185,16 +184,7 @@ func TestOutputsByteIdentical(t *testing.T) {
 			interrupted := 0
 			for _, frac := range []int64{0, 3, 6} {
 				out := t.TempDir()
-				cmd := self(args(out, "--workers", "1")...)
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				deadline := time.Now().Add(2 * time.Minute)
-				for treeBytes(out) < total*frac/10 && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-				}
-				cmd.Process.Signal(syscall.SIGKILL)
-				cmd.Wait()
+				killWhen(t, self(args(out, "--workers", "1")...), func() bool { return treeBytes(out) >= total*frac/10 })
 				if _, err := os.Stat(filepath.Join(out, "night", manifests.ManifestFile)); err != nil {
 					interrupted++
 				}

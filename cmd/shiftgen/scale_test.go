@@ -24,6 +24,21 @@ func self(args ...string) *exec.Cmd {
 	return cmd
 }
 
+// killWhen starts cmd and kills it with SIGKILL once done reports true (or after two
+// minutes).
+func killWhen(t *testing.T, cmd *exec.Cmd, done func() bool) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !done() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+}
+
 // bigTree writes classes × per PNGs of 180×140 with noisy content (they compress badly).
 func bigTree(t *testing.T, classes, per int) string {
 	root := t.TempDir()
@@ -108,16 +123,7 @@ func TestCrashAndResume(t *testing.T) {
 	// Kill when k images have been written (k = 0: as soon as the process starts).
 	for _, k := range []int{0, 5, 40, 90} {
 		out := t.TempDir()
-		cmd := self(args(out)...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(2 * time.Minute)
-		for countImages(out) < k && time.Now().Before(deadline) {
-			time.Sleep(2 * time.Millisecond)
-		}
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		killWhen(t, self(args(out)...), func() bool { return countImages(out) >= k })
 		if _, err := os.Stat(filepath.Join(out, "vflip", manifests.ManifestFile)); err != nil {
 			interrupted++
 		}
