@@ -350,6 +350,12 @@ func TestReproduceLogreg(t *testing.T) {
 	if err != nil || !bytes.Contains(svg, []byte("in-support shift")) || !bytes.Contains(svg, []byte("out-of-support shift")) {
 		t.Errorf("plot: %v", err)
 	}
+	// --bootstrap takes eval's range.
+	for _, n := range []string{"-1", "1000001"} {
+		if code, _, stderr := evalRun(t, "reproduce", "logreg", "--bootstrap", n); code != exitUsage || !strings.Contains(stderr, "--bootstrap "+n+" is out of range") {
+			t.Errorf("--bootstrap %s: exit %d: %s", n, code, stderr)
+		}
+	}
 }
 
 // TestEvalContainerOrder: predictions made by a loader loop over a .beton or over
