@@ -259,5 +259,5 @@ case "${1:-}" in
   start) DIR=${2:-}; start ;;
   stop) DIR=${2:-}; stop ;;
   run) shift; run "$@" ;;
-  *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,/^[^#]/{/^#/p}' "$0" >&2; exit 2 ;;
 esac

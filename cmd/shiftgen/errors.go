@@ -75,3 +75,6 @@ func checkBounds(c *cli.Context, bs ...bound) error {
 
 // workersBound is the range of every --workers flag (0: all cores).
 var workersBound = bound{flag: "workers", lo: 0, hi: 4096, why: "0 means all cores"}
+
+// bootstrapBound is the range of every --bootstrap flag (0: no bootstrap).
+var bootstrapBound = bound{flag: "bootstrap", lo: 0, hi: 1_000_000}

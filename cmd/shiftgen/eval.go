@@ -55,7 +55,7 @@ func evalCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no notes or warnings on stderr"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := checkBounds(c, workersBound, bound{flag: "bootstrap", lo: 0, hi: 1_000_000}); err != nil {
+			if err := checkBounds(c, workersBound, bootstrapBound); err != nil {
 				return err
 			}
 			if err := checkFormat(c); err != nil {

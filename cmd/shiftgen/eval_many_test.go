@@ -346,17 +346,14 @@ func TestLabelShiftDegenerate(t *testing.T) {
 		t.Errorf("eval: exit %d: %s%s", code, stdout, stderr)
 	}
 	code, stdout, _ = evalRun(t, "eval", "--manifest", filepath.Join(out, "label-shift"), "--predictions", preds, "--baseline", "scratch-*", "--format", "json")
-	var rep struct {
-		Models []struct {
-			Model    string
-			RefAcc   float64 `json:"ref_acc"`
-			ShiftAcc float64 `json:"shift_acc"`
-		}
-	}
-	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || len(rep.Models) != 3 {
+	if code != 0 {
 		t.Fatalf("eval --format json: exit %d: %s", code, stdout)
 	}
-	for k, mr := range rep.Models {
+	reported := reportedAccuracies(t, stdout)
+	if len(reported) != 3 {
+		t.Fatalf("eval --format json: %d models reported, want 3: %s", len(reported), stdout)
+	}
+	for k, mr := range reported {
 		if mr.Model != fmt.Sprintf("scratch-%d", k+1) || mr.RefAcc != float64(6*(k+1))/24 || mr.ShiftAcc != float64(5*(k+1)+1)/24 {
 			t.Errorf("%+v: want scratch-%d with accuracies %d/24 and %d/24", mr, k+1, 6*(k+1), 5*(k+1)+1)
 		}

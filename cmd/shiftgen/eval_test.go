@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"sort"
@@ -47,25 +46,35 @@ func evalTree(t *testing.T) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "src")
 	for ci, class := range []string{"ant", "bee", "cat"} {
-		if err := os.MkdirAll(filepath.Join(root, class), 0o755); err != nil {
-			t.Fatal(err)
-		}
 		for i := range 8 {
 			img := image.NewRGBA(image.Rect(0, 0, 20, 16))
 			for p := 0; p < len(img.Pix); p += 4 {
 				img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = uint8(30*i), uint8(80*ci), uint8(p%256), 255
 			}
 			img.Set(i, ci, color.White)
-			var b bytes.Buffer
-			if err := png.Encode(&b, img); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(root, class, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writePNG(t, filepath.Join(root, class, fmt.Sprintf("%02d.png", i)), img)
 		}
 	}
 	return root
+}
+
+// modelAccuracy is one model's accuracies in eval's JSON report.
+type modelAccuracy struct {
+	Model    string  `json:"model"`
+	RefAcc   float64 `json:"ref_acc"`
+	ShiftAcc float64 `json:"shift_acc"`
+}
+
+// reportedAccuracies returns the models of a report eval wrote with --format json.
+func reportedAccuracies(t *testing.T, report string) []modelAccuracy {
+	t.Helper()
+	var rep struct {
+		Models []modelAccuracy `json:"models"`
+	}
+	if err := json.Unmarshal([]byte(report), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, report)
+	}
+	return rep.Models
 }
 
 // evalModel is a made-up model: correct on the first Ref reference and Shift shifted
@@ -341,6 +350,12 @@ func TestReproduceLogreg(t *testing.T) {
 	if err != nil || !bytes.Contains(svg, []byte("in-support shift")) || !bytes.Contains(svg, []byte("out-of-support shift")) {
 		t.Errorf("plot: %v", err)
 	}
+	// --bootstrap takes eval's range.
+	for _, n := range []string{"-1", "1000001"} {
+		if code, _, stderr := evalRun(t, "reproduce", "logreg", "--bootstrap", n); code != exitUsage || !strings.Contains(stderr, "--bootstrap "+n+" is out of range") {
+			t.Errorf("--bootstrap %s: exit %d: %s", n, code, stderr)
+		}
+	}
 }
 
 // TestEvalContainerOrder: predictions made by a loader loop over a .beton or over
@@ -415,17 +430,11 @@ func TestEvalContainerOrder(t *testing.T) {
 				if code != 0 {
 					t.Fatalf("%s: exit %d: %s", format, code, stderr)
 				}
-				var rep struct {
-					Models []struct {
-						Model    string  `json:"model"`
-						RefAcc   float64 `json:"ref_acc"`
-						ShiftAcc float64 `json:"shift_acc"`
-					} `json:"models"`
+				reported := reportedAccuracies(t, stdout)
+				if len(reported) != len(models) {
+					t.Fatalf("%s: %d models reported, want %d:\n%s", format, len(reported), len(models), stdout)
 				}
-				if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Models) != len(models) {
-					t.Fatalf("%s: %v\n%s", format, err, stdout)
-				}
-				for _, got := range rep.Models {
+				for _, got := range reported {
 					for _, md := range models {
 						if md.Name == got.Model && (got.RefAcc != float64(md.Ref)/24 || got.ShiftAcc != float64(md.Shift)/24) {
 							t.Errorf("%s: %s: accuracies %v, %v; want %d/24, %d/24", format, got.Model, got.RefAcc, got.ShiftAcc, md.Ref, md.Shift)

@@ -122,6 +122,12 @@ func tinyPNG(t *testing.T, path string, seed int) {
 			img.Pix[i] = 255
 		}
 	}
+	writePNG(t, path, img)
+}
+
+// writePNG writes img to path as a PNG, making path's folder if need be.
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {
 		t.Fatal(err)
@@ -228,25 +234,16 @@ for name, m in (("scratch-a", 2), ("scratch-b", 3), ("scratch-c", 5), ("other", 
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
-	var rep struct {
-		Models []struct {
-			Model    string  `json:"model"`
-			RefAcc   float64 `json:"ref_acc"`
-			ShiftAcc float64 `json:"shift_acc"`
-		} `json:"models"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatalf("%v\n%s", err, stdout)
-	}
+	reported := reportedAccuracies(t, stdout)
 	recs, err := manifests.ReadRecordsFile(filepath.Join(ds, manifests.RecordsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	mods := map[string]int{"scratch-a": 2, "scratch-b": 3, "scratch-c": 5, "other": 7}
-	if len(rep.Models) != len(mods) {
-		t.Fatalf("%d models reported", len(rep.Models))
+	if len(reported) != len(mods) {
+		t.Fatalf("%d models reported", len(reported))
 	}
-	for _, md := range rep.Models {
+	for _, md := range reported {
 		var right, n [2]int
 		for _, r := range recs {
 			d := 0
@@ -381,17 +378,11 @@ func TestPredictionReaders(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
-	var rep struct {
-		Models []struct {
-			Model    string  `json:"model"`
-			RefAcc   float64 `json:"ref_acc"`
-			ShiftAcc float64 `json:"shift_acc"`
-		} `json:"models"`
+	reported := reportedAccuracies(t, stdout)
+	if len(reported) != len(mods) {
+		t.Fatalf("%d models reported, want %d:\n%s", len(reported), len(mods), stdout)
 	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	for _, md := range rep.Models {
+	for _, md := range reported {
 		right := 0
 		for _, r := range recs {
 			if r.Distribution == "reference" && r.Index%mods[md.Model] != 0 {

@@ -40,17 +40,9 @@ func listCommand() *cli.Command {
 				return err
 			}
 			if c.Bool("json") {
-				all := []listedShift{}
-				for _, e := range entries {
-					p := e.Params
-					if p == nil {
-						p = []shifts.Param{}
-					}
-					all = append(all, listedShift{Name: e.Name, Kind: e.Kind, Description: e.Description, Params: p})
-				}
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
-				return enc.Encode(all)
+				return enc.Encode(listedShifts(entries, presets))
 			}
 			if c.NArg() == 0 {
 				return listShort(c.App.Writer, entries, presets)
@@ -103,6 +95,35 @@ func listSelection(names []string) ([]shifts.Entry, []shifts.Preset, error) {
 		return nil, nil, usage(fmt.Errorf("%s (`shiftgen list` shows them all)", msg))
 	}
 	return entries, presets, nil
+}
+
+// listedShifts is what `list --json` prints: the shifts of entries, then those the
+// presets hold that are not listed yet, each once.
+func listedShifts(entries []shifts.Entry, presets []shifts.Preset) []listedShift {
+	all := []listedShift{}
+	seen := map[string]bool{}
+	add := func(e shifts.Entry) {
+		if seen[e.Name] {
+			return
+		}
+		seen[e.Name] = true
+		p := e.Params
+		if p == nil {
+			p = []shifts.Param{}
+		}
+		all = append(all, listedShift{Name: e.Name, Kind: e.Kind, Description: e.Description, Params: p})
+	}
+	for _, e := range entries {
+		add(e)
+	}
+	for _, p := range presets {
+		for _, spec := range p.Specs {
+			if e, _, err := shifts.Resolve(spec); err == nil {
+				add(e)
+			}
+		}
+	}
+	return all
 }
 
 // listShort prints one line per shift and preset, cut to listWidth columns.

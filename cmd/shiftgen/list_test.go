@@ -73,6 +73,24 @@ func TestListJSON(t *testing.T) {
 	if outOfSupport < 15 {
 		t.Errorf("%d out-of-support shifts, want at least 15", outOfSupport)
 	}
+
+	// A named preset stands for the shifts it holds, each listed once, after the shifts
+	// named.
+	out.Reset()
+	if code := runTo(context.Background(), []string{"shiftgen", "list", "--json", "vflip", "paper"}, &out); code != 0 {
+		t.Fatalf("list --json vflip paper: exit %d", code)
+	}
+	got = nil
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, s := range got {
+		listed = append(listed, s.Name+" "+s.Kind)
+	}
+	if want := "vflip out-of-support, spurious-tint in-support, label-shift in-support, unseen-tint out-of-support"; strings.Join(listed, ", ") != want {
+		t.Errorf("list --json vflip paper lists %q, want %q", strings.Join(listed, ", "), want)
+	}
 }
 
 // TestListText: the plain list has a line per shift and preset within 100 columns; a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -39,21 +38,12 @@ func naturalRun(t *testing.T, args ...string) (int, string, string) {
 func naturalTree(t *testing.T, root string, classes []string, per int) {
 	t.Helper()
 	for ci, c := range classes {
-		if err := os.MkdirAll(filepath.Join(root, c), 0o755); err != nil {
-			t.Fatal(err)
-		}
 		for i := 0; i < per; i++ {
 			img := image.NewGray(image.Rect(0, 0, 6+i%3, 5+ci))
 			for p := range img.Pix {
 				img.Pix[p] = uint8(p*7 + i*13 + ci*29)
 			}
-			var b bytes.Buffer
-			if err := png.Encode(&b, img); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(root, c, fmt.Sprintf("%03d.png", i)), b.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writePNG(t, filepath.Join(root, c, fmt.Sprintf("%03d.png", i)), img)
 		}
 	}
 }

@@ -171,19 +171,32 @@ func TestFFCVOutputWithFFCV(t *testing.T) {
 			spec = append(spec, check{Dir: filepath.Join(gen(real, "--output", "ffcv"), "vflip"), Mode: "raw", Expect: "opencv", Source: real})
 		}
 	}
-	b, _ := json.Marshal(spec)
-	specPath := filepath.Join(t.TempDir(), "spec.json")
-	os.WriteFile(specPath, b, 0o644)
-	out, err := exec.Command(py, "-c", ffcvCheck, specPath).CombinedOutput()
-	if err != nil {
-		t.Fatalf("FFCV check: %v\n%s", err, out)
-	}
+	out := pythonCheck(t, "FFCV check", py, ffcvCheck, spec)
 	t.Logf("%s", out)
 	// Every container of every dataset was read, own and shared: 2 per dataset of the
 	// sample, 3 (with reference/train) per dataset of a split tree.
 	if n, want := okLines(out), 2*2*2+3*(len(spec)-4); n != want {
 		t.Fatalf("the check read %d containers, want %d:\n%s", n, want, out)
 	}
+}
+
+// pythonCheck runs script with py on a JSON file holding spec and returns its output,
+// failing the test (saying what the check was) when the script fails.
+func pythonCheck(t *testing.T, what, py, script string, spec any) []byte {
+	t.Helper()
+	b, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(t.TempDir(), "spec.json")
+	if err := os.WriteFile(specPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(py, "-c", script, specPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, out)
+	}
+	return out
 }
 
 // okLines counts the lines of a check's output that start with "ok ".
@@ -331,13 +344,7 @@ func TestWebDatasetOutputWithTarfile(t *testing.T) {
 			spec = append(spec, check{filepath.Join(wds, d), filepath.Join(folder, d)})
 		}
 	}
-	b, _ := json.Marshal(spec)
-	specPath := filepath.Join(t.TempDir(), "spec.json")
-	os.WriteFile(specPath, b, 0o644)
-	out, err := exec.Command(py, "-c", webdatasetCheck, specPath).CombinedOutput()
-	if err != nil {
-		t.Fatalf("tarfile check: %v\n%s", err, out)
-	}
+	out := pythonCheck(t, "tarfile check", py, webdatasetCheck, spec)
 	if n := okLines(out); n != 2*2*2 {
 		t.Fatalf("checked %d folders, want 8:\n%s", n, out)
 	}
@@ -406,11 +413,10 @@ func TestHuggingFaceMetadata(t *testing.T) {
 			roots = append(roots, r)
 		}
 	}
-	if py := pythonWith(t, "torchvision"); py != "" {
-		b, _ := json.Marshal(roots)
-		specPath := filepath.Join(t.TempDir(), "roots.json")
-		os.WriteFile(specPath, b, 0o644)
-		script := `
+	// A subtest: without torchvision it skips, and the checks below still run.
+	t.Run("torchvision", func(t *testing.T) {
+		py := pythonWith(t, "torchvision")
+		pythonCheck(t, "torchvision ImageFolder", py, `
 import sys, json
 from torchvision.datasets import ImageFolder
 for r in json.load(open(sys.argv[1])):
@@ -420,11 +426,8 @@ for r in json.load(open(sys.argv[1])):
         print('FAIL', r['dir'], got[:3], len(got), len(r['paths']))
         sys.exit(1)
     print('ok', r['dir'], len(ds), 'images', ds.classes)
-`
-		if b, err := exec.Command(py, "-c", script, specPath).CombinedOutput(); err != nil {
-			t.Fatalf("torchvision ImageFolder: %v\n%s", err, b)
-		}
-	}
+`, roots)
+	})
 	ds := filepath.Join(out, "night")
 	if code, _ := runQuiet(t, "verify", ds); code != 0 {
 		t.Fatalf("verify: exit %d", code)

@@ -1,21 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/shiftgen/shiftgen/manifests"
 	"github.com/shiftgen/shiftgen/manifests/ffcv"
@@ -48,16 +45,7 @@ func noisyPNG(t *testing.T, path string, w, h int, seed uint32) {
 			img.Pix[i] = 255
 		}
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writePNG(t, path, img)
 }
 
 // splitTree writes train/ and val/ of classes × perSplit noisy PNGs; train images are
@@ -196,16 +184,7 @@ func TestOutputsByteIdentical(t *testing.T) {
 			interrupted := 0
 			for _, frac := range []int64{0, 3, 6} {
 				out := t.TempDir()
-				cmd := self(args(out, "--workers", "1")...)
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				deadline := time.Now().Add(2 * time.Minute)
-				for treeBytes(out) < total*frac/10 && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-				}
-				cmd.Process.Signal(syscall.SIGKILL)
-				cmd.Wait()
+				killWhen(t, self(args(out, "--workers", "1")...), func() bool { return treeBytes(out) >= total*frac/10 })
 				if _, err := os.Stat(filepath.Join(out, "night", manifests.ManifestFile)); err != nil {
 					interrupted++
 				}

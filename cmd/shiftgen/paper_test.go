@@ -8,9 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/shiftgen/shiftgen/manifests"
 )
@@ -132,17 +130,8 @@ func TestPaperPresetShardsAndResume(t *testing.T) {
 			sameDataset(t, "shards + merge", ref, sharded)
 
 			killed := t.TempDir()
-			cmd := self(args(killed, "--workers", "1")...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
 			total := treeBytes(ref)
-			deadline := time.Now().Add(2 * time.Minute)
-			for treeBytes(killed) < total/4 && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-			cmd.Process.Signal(syscall.SIGKILL)
-			cmd.Wait()
+			killWhen(t, self(args(killed, "--workers", "1")...), func() bool { return treeBytes(killed) >= total/4 })
 			if finished, _ := filepath.Glob(filepath.Join(killed, "*", manifests.ManifestFile)); len(finished) == n {
 				t.Fatal("the run finished before it was killed; the test did not exercise resume")
 			}

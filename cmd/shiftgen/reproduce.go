@@ -35,15 +35,15 @@ func reproduceCommand() *cli.Command {
 				&cli.StringFlag{Name: "plot", Usage: "draw both panels to `FILE` (.png, .svg or .pdf)"},
 			},
 			Action: func(c *cli.Context) error {
+				if err := checkBounds(c, bootstrapBound); err != nil {
+					return err
+				}
 				if err := checkFormat(c); err != nil {
 					return err
 				}
 				scale, err := eval.ParseScale(c.String("scale"))
 				if err != nil {
 					return usage(fmt.Errorf("--scale: %w", err))
-				}
-				if c.Int("bootstrap") < 0 {
-					return usage(fmt.Errorf("--bootstrap %d: want 0 or more resamples", c.Int("bootstrap")))
 				}
 				res, err := eval.Logreg(eval.LogregConfig{Seed: c.Uint64("seed"), Scale: scale, Bootstrap: c.Int("bootstrap")})
 				if err != nil {

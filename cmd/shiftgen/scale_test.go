@@ -24,6 +24,21 @@ func self(args ...string) *exec.Cmd {
 	return cmd
 }
 
+// killWhen starts cmd and kills it with SIGKILL once done reports true (or after two
+// minutes).
+func killWhen(t *testing.T, cmd *exec.Cmd, done func() bool) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !done() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+}
+
 // bigTree writes classes × per PNGs of 180×140 with noisy content (they compress badly).
 func bigTree(t *testing.T, classes, per int) string {
 	root := t.TempDir()
@@ -37,13 +52,7 @@ func bigTree(t *testing.T, classes, per int) string {
 				x ^= x >> 12
 				img.Pix[i] = uint8(x>>24)/2 + uint8(i/600)
 			}
-			var b bytes.Buffer
-			png.Encode(&b, img)
-			p := filepath.Join(root, fmt.Sprintf("c%02d", c), fmt.Sprintf("im%03d.png", k))
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writePNG(t, filepath.Join(root, fmt.Sprintf("c%02d", c), fmt.Sprintf("im%03d.png", k)), img)
 		}
 	}
 	return root
@@ -114,16 +123,7 @@ func TestCrashAndResume(t *testing.T) {
 	// Kill when k images have been written (k = 0: as soon as the process starts).
 	for _, k := range []int{0, 5, 40, 90} {
 		out := t.TempDir()
-		cmd := self(args(out)...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(2 * time.Minute)
-		for countImages(out) < k && time.Now().Before(deadline) {
-			time.Sleep(2 * time.Millisecond)
-		}
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		killWhen(t, self(args(out)...), func() bool { return countImages(out) >= k })
 		if _, err := os.Stat(filepath.Join(out, "vflip", manifests.ManifestFile)); err != nil {
 			interrupted++
 		}

@@ -24,13 +24,7 @@ func writeStyle(t *testing.T, path string, w, h int, c color.RGBA) {
 			img.SetRGBA(x, y, color.RGBA{c.R, uint8(int(c.G) + x%40), uint8(int(c.B) + y%40), 255})
 		}
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writePNG(t, path, img)
 }
 
 // TestStyleImagesCLI runs the style-image shifts as a user types them: on the embedded
