@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shiftgen/shiftgen/manifests"
+	"github.com/shiftgen/shiftgen/manifests/webdataset"
 	"github.com/shiftgen/shiftgen/pipeline"
 	"github.com/shiftgen/shiftgen/pipeline/imageio"
 )
@@ -36,7 +37,7 @@ func generateCommand() *cli.Command {
 			&cli.IntFlag{Name: "quality", Usage: "JPEG quality, 1 to 100 (default: 95; 85 with --layout imagenet-c)"},
 			&cli.StringFlag{Name: "output", Value: "folder", Usage: "`KIND` of output: folder (ImageFolder roots of image files, each with a Hugging Face metadata.jsonl), ffcv (one FFCV .beton per distribution × split) or webdataset (tar shards)"},
 			&cli.StringFlag{Name: "ffcv-image", Value: "raw", Usage: "with --output ffcv: what the image field holds, `raw` pixels (the paper's write_imagenet_ffcv.py) or jpg (the JPEG --quality sets)"},
-			&cli.IntFlag{Name: "shard-images", Value: 10000, Usage: "with --output webdataset: samples per tar shard"},
+			&cli.IntFlag{Name: "shard-images", Value: webdataset.DefaultShardImages, Usage: "with --output webdataset: samples per tar shard"},
 			&cli.BoolFlag{Name: "dedup", Value: true, Usage: "store images several datasets of the run share once: hard links (folder) or shared containers (ffcv, webdataset); --dedup=false writes every copy"},
 			&cli.StringFlag{Name: "layout", Value: "default", Usage: "`LAYOUT`: default, or imagenet-c (<corruption>/<severity>/<wnid>/<file>, shifted val only; implies --preprocess imagenet-c)"},
 			&cli.IntFlag{Name: "workers", Usage: "concurrent workers (default: all cores)"},
